@@ -1,0 +1,1 @@
+//! IKEv2 cryptographic suites (placeholder, filled in by the crypto work).
