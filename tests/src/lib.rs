@@ -1,1 +1,4 @@
-//! Helpers for the end-to-end lab tests.
+//! Helpers for the end-to-end tests: bringing the network-namespace lab up
+//! and down, and reading what tcpdump captured in it.
+
+pub mod pcap;
