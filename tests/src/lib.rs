@@ -1,4 +1,5 @@
 //! Helpers for the end-to-end tests: bringing the network-namespace lab up
 //! and down, and reading what tcpdump captured in it.
 
+pub mod lab;
 pub mod pcap;

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use softwire_core::crypto::DhGroup;
 use softwire_cli::probe;
+use softwire_core::ike::proposals::suite_name;
 
 #[derive(Parser, Debug)]
 #[command(name = "softwire", version, about = "Softwire IKEv2/IPsec client")]
@@ -83,7 +84,7 @@ fn run_probe(remote: SocketAddr, group: DhGroup) -> ExitCode {
             for note in &r.notes {
                 println!("  note: {note}");
             }
-            println!("  suite chosen by the SC: {}", a.suite);
+            println!("  suite chosen by the SC: {}", suite_name(&a.suite));
             let nat = if !a.nat.supported {
                 "the SC sent no NAT detection".to_owned()
             } else if a.nat.local_behind_nat {

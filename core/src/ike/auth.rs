@@ -3,7 +3,7 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::crypto::{CryptoError, Prf, SecretBytes};
+use crate::crypto::{Prf, SecretBytes};
 
 use super::payload::Identification;
 
@@ -20,20 +20,20 @@ pub fn signed_octets(
     peer_nonce: &[u8],
     sk_p: &[u8],
     id: &Identification,
-) -> Result<Vec<u8>, CryptoError> {
-    let maced_id = prf.compute(sk_p, &id.body())?;
+) -> Vec<u8> {
+    let maced_id = prf.compute(sk_p, &id.body());
     let mut out = Vec::with_capacity(first_message.len() + peer_nonce.len() + maced_id.len());
     out.extend_from_slice(first_message);
     out.extend_from_slice(peer_nonce);
-    out.extend_from_slice(maced_id.as_ref());
-    Ok(out)
+    out.extend_from_slice(maced_id.as_bytes());
+    out
 }
 
 /// AUTH = prf(prf(secret, "Key Pad for IKEv2"), signed octets), for a
 /// pre-shared key or, with EAP, the MSK (RFC 7296 §2.15, §2.16).
-pub fn shared_key_auth(prf: Prf, secret: &[u8], signed: &[u8]) -> Result<SecretBytes, CryptoError> {
-    let key = prf.compute(secret, KEY_PAD)?;
-    prf.compute(key.as_ref(), signed)
+pub fn shared_key_auth(prf: Prf, secret: &[u8], signed: &[u8]) -> SecretBytes {
+    let key = prf.compute(secret, KEY_PAD);
+    prf.compute(key.as_bytes(), signed)
 }
 
 /// Checks a peer's shared-key AUTH data in constant time.
@@ -42,7 +42,7 @@ pub fn verify_shared_key_auth(
     secret: &[u8],
     signed: &[u8],
     received: &[u8],
-) -> Result<bool, CryptoError> {
-    let expected = shared_key_auth(prf, secret, signed)?;
-    Ok(bool::from(expected.as_ref().ct_eq(received)))
+) -> bool {
+    let expected = shared_key_auth(prf, secret, signed);
+    bool::from(expected.as_bytes().ct_eq(received))
 }

@@ -214,3 +214,22 @@ fn not_offered(t: &Transform) -> ProposalError {
         id: t.id,
     }
 }
+
+/// The IANA names of a suite's algorithms, as logs and status show them,
+/// e.g. `ENCR_AES_GCM_16-256/PRF_HMAC_SHA2_256/CURVE25519`.
+pub fn suite_name(suite: &IkeSuite) -> String {
+    let encr = encryption_transform(suite.encryption);
+    let mut name = EncryptionId::from(encr.id).to_string();
+    if let Some(bits) = encr.key_length() {
+        name.push_str(&format!("-{bits}"));
+    }
+    if let Some(integrity) = suite.integrity {
+        name.push('/');
+        name.push_str(&IntegrityId::from(integrity.iana_id()).to_string());
+    }
+    name.push('/');
+    name.push_str(&PrfId::from(suite.prf.iana_id()).to_string());
+    name.push('/');
+    name.push_str(&KeyExchangeId::from(suite.dh.iana_id()).to_string());
+    name
+}

@@ -3,9 +3,12 @@
 //! decrypting and authenticating the SC's reply and verifying its AUTH.
 //! Finishes by deleting the IKE SA. Prints `key=value` lines for tests.
 //!
-//! Usage: lab-ike-handshake SC_IP PSK_FILE IDI IDR [GROUP] [ENCRYPTION]
-//! GROUP: curve25519 | ecp256 | ecp384 | modp2048 (default curve25519)
-//! ENCRYPTION: aes-gcm-256 | aes-gcm-128 | chacha20 | aes-cbc-256 | aes-cbc-128 (default: all)
+//! Usage: lab-ike-handshake SC_IP PSK_FILE IDI IDR [GROUP [ENCRYPTION [PRF [INTEGRITY]]]]
+//! Each optional argument narrows the offer to that one algorithm:
+//! GROUP: curve25519 | ecp256 | ecp384 | modp2048 (default: all, curve25519 first)
+//! ENCRYPTION: aes-gcm-256 | aes-gcm-128 | chacha20 | aes-cbc-256 | aes-cbc-128
+//! PRF: sha256 | sha384 | sha512
+//! INTEGRITY (with AES-CBC): sha256 | sha384 | sha512
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
@@ -13,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use softwire_cli::probe;
-use softwire_core::crypto::{derive_ike_keys, DhGroup, Encryption, SkCipher};
+use softwire_core::crypto::{derive_ike_keys, DhGroup, Encryption, Integrity, Prf, SkCipher};
 use softwire_core::ike::auth::{shared_key_auth, signed_octets, verify_shared_key_auth};
 use softwire_core::ike::natt::{classify_port_4500, with_non_esp_marker, Port4500};
 use softwire_core::ike::payload::{
@@ -21,6 +24,7 @@ use softwire_core::ike::payload::{
     Proposal, SecurityAssociation, TrafficSelector, TrafficSelectors, Transform,
 };
 use softwire_core::ike::protect::{open_message, seal_message};
+use softwire_core::ike::proposals::suite_name;
 use softwire_core::ike::types::*;
 use softwire_core::ike::{Flags, Header, Message, Payload};
 
@@ -45,12 +49,28 @@ fn run() -> Result<()> {
     let sc: IpAddr = sc.parse()?;
     let psk = std::fs::read(psk_file)?;
     let psk = psk.trim_ascii();
-    let group = match rest.first().map(String::as_str) {
-        None | Some("curve25519") => DhGroup::Curve25519,
-        Some("ecp256") => DhGroup::Ecp256,
-        Some("ecp384") => DhGroup::Ecp384,
-        Some("modp2048") => DhGroup::Modp2048,
+    let only_group = match rest.first().map(String::as_str) {
+        None => None,
+        Some("curve25519") => Some(DhGroup::Curve25519),
+        Some("ecp256") => Some(DhGroup::Ecp256),
+        Some("ecp384") => Some(DhGroup::Ecp384),
+        Some("modp2048") => Some(DhGroup::Modp2048),
         Some(other) => return Err(format!("unknown group {other}").into()),
+    };
+    let group = only_group.unwrap_or(DhGroup::Curve25519);
+    let only_prf = match rest.get(2).map(String::as_str) {
+        None => None,
+        Some("sha256") => Some(Prf::HmacSha256),
+        Some("sha384") => Some(Prf::HmacSha384),
+        Some("sha512") => Some(Prf::HmacSha512),
+        Some(other) => return Err(format!("unknown PRF {other}").into()),
+    };
+    let only_integrity = match rest.get(3).map(String::as_str) {
+        None => None,
+        Some("sha256") => Some(Integrity::HmacSha256_128),
+        Some("sha384") => Some(Integrity::HmacSha384_192),
+        Some("sha512") => Some(Integrity::HmacSha512_256),
+        Some(other) => return Err(format!("unknown integrity {other}").into()),
     };
     let encryption = match rest.get(1).map(String::as_str) {
         None => None,
@@ -65,23 +85,35 @@ fn run() -> Result<()> {
     let socket = UdpSocket::bind("0.0.0.0:0")?;
     socket.connect(SocketAddr::new(sc, 500))?;
     let init = probe::sa_init_with(&socket, group, |offers| {
-        if let Some(e) = encryption {
-            offers.retain_mut(|o| {
+        offers.retain_mut(|o| {
+            if let Some(e) = encryption {
                 o.encryption.retain(|x| *x == e);
-                !o.encryption.is_empty()
-            });
-        }
+            }
+            if let Some(g) = only_group {
+                o.groups.retain(|x| *x == g);
+            }
+            if let Some(p) = only_prf {
+                o.prf.retain(|x| *x == p);
+            }
+            if let (Some(i), false) = (only_integrity, o.integrity.is_empty()) {
+                o.integrity.retain(|x| *x == i);
+                if o.integrity.is_empty() {
+                    return false;
+                }
+            }
+            !o.encryption.is_empty()
+        });
     })?;
     let a = &init.accepted;
     println!("sa_init=answered");
-    println!("suite={}", a.suite);
+    println!("suite={}", suite_name(&a.suite));
     println!("nat_local={}", a.nat.local_behind_nat);
     println!("nat_remote={}", a.nat.remote_behind_nat);
     println!("fragmentation={}", a.fragmentation);
     println!("sa_init_requests={}", init.requests_sent);
 
     let shared = init.key_exchange.agree(&a.public_key)?;
-    let keys = derive_ike_keys(&a.suite, &init.nonce, &a.nonce, shared.as_ref(), init.spi_i, a.spi_r)?;
+    let keys = derive_ike_keys(&a.suite, &init.nonce, &a.nonce, shared.as_bytes(), init.spi_i, a.spi_r)?;
     println!("keys=derived");
 
     // RFC 7296 §2.23: with a NAT in between, move to port 4500 with the
@@ -99,15 +131,15 @@ fn run() -> Result<()> {
     let id_i = Identification::rfc822(idi);
     let id_r = Identification::fqdn(idr);
     let prf = a.suite.prf;
-    let our_octets = signed_octets(prf, &init.request, &a.nonce, keys.sk_pi.as_ref(), &id_i)?;
-    let auth = shared_key_auth(prf, psk, &our_octets)?;
+    let our_octets = signed_octets(prf, &init.request, &a.nonce, keys.sk_pi.as_bytes(), &id_i);
+    let auth = shared_key_auth(prf, psk, &our_octets);
     let esp_spi: [u8; 4] = [0xc1, 0x7e, 0x50, 0x01];
     let inner = vec![
         Payload::IdInitiator(id_i),
         Payload::IdResponder(id_r),
         Payload::Authentication(Authentication {
             method: AuthMethod::SharedKeyMic,
-            data: auth.as_ref().to_vec(),
+            data: auth.as_bytes().to_vec(),
         }),
         Payload::Configuration(Configuration {
             cfg_type: CfgType::Request,
@@ -136,8 +168,8 @@ fn run() -> Result<()> {
         Payload::TsInitiator(any_ts()),
         Payload::TsResponder(any_ts()),
     ];
-    let mut out_cipher = SkCipher::new(&a.suite, keys.sk_ei.as_ref(), keys.sk_ai.as_ref())?;
-    let in_cipher = SkCipher::new(&a.suite, keys.sk_er.as_ref(), keys.sk_ar.as_ref())?;
+    let mut out_cipher = SkCipher::new(&a.suite, keys.sk_ei.as_bytes(), keys.sk_ai.as_bytes())?;
+    let in_cipher = SkCipher::new(&a.suite, keys.sk_er.as_bytes(), keys.sk_ar.as_bytes())?;
     let header = Header::new(init.spi_i, a.spi_r, ExchangeType::IkeAuth, Flags::new(true, false), 1);
     let request = seal_message(header, &inner, &mut out_cipher)?;
     let reply = round_trip(&socket, &request, natt)?;
@@ -160,9 +192,9 @@ fn run() -> Result<()> {
                     _ => None,
                 });
                 let id_r = id_r.ok_or("IKE_AUTH reply has AUTH but no IDr")?;
-                let sc_octets = signed_octets(prf, &init.reply, &init.nonce, keys.sk_pr.as_ref(), id_r)?;
+                let sc_octets = signed_octets(prf, &init.reply, &init.nonce, keys.sk_pr.as_bytes(), id_r);
                 let ok = auth.method == AuthMethod::SharedKeyMic
-                    && verify_shared_key_auth(prf, psk, &sc_octets, &auth.data)?;
+                    && verify_shared_key_auth(prf, psk, &sc_octets, &auth.data);
                 println!("sc_auth={}", if ok { "verified" } else { "INVALID" });
             }
             Payload::Configuration(cp) => {
@@ -217,7 +249,7 @@ fn round_trip(socket: &UdpSocket, request: &[u8], natt: bool) -> Result<Vec<u8>>
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break,
                 Err(e) => return Err(e.into()),
             };
-            let datagram = &buf[..n];
+            let datagram = buf.get(..n).unwrap_or_default();
             let ike = if natt {
                 match classify_port_4500(datagram) {
                     Port4500::Ike(ike) => ike,
