@@ -1,0 +1,252 @@
+#!/usr/bin/env bash
+# Softwire test lab: a hotspot behind a NAT, a strongSwan SC and a site
+# network, each in its own network namespace. See tests/lab/README.md.
+#
+# usage: lab.sh up | down | status | env
+#        lab.sh exec ROLE CMD...          (roles: hotspot, nat, sc, site)
+#        lab.sh swanctl COMMAND [ARGS...] (against the SC)
+#        lab.sh capture start ROLE [IFACE] [NAME] | stop [NAME] | list
+#        lab.sh sw-client up | initiate CONN | terminate CONN | status
+#                         | swanctl COMMAND [ARGS...] | down
+#        lab.sh dir                       (prints LAB_DIR)
+#        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
+# env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
+#        SC_KEY_TYPE / CLIENT_KEY_TYPE (rsa|ecdsa), LAB_KEEP_DIR=1
+set -euo pipefail
+
+LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB_CONF="$LAB_ROOT/conf"
+# shellcheck source=lib/common.sh
+. "$LAB_ROOT/lib/common.sh"
+# shellcheck source=lib/net.sh
+. "$LAB_ROOT/lib/net.sh"
+# shellcheck source=lib/pki.sh
+. "$LAB_ROOT/lib/pki.sh"
+# shellcheck source=lib/charon.sh
+. "$LAB_ROOT/lib/charon.sh"
+# shellcheck source=lib/capture.sh
+. "$LAB_ROOT/lib/capture.sh"
+
+LAB_MARKER="$LAB_DIR/.softwire-lab"
+
+usage() {
+    sed -n '5,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+check_tools() {
+    local t missing=()
+    for t in ip nft tcpdump dnsmasq pki openssl unshare setsid "$CHARON_BIN" "$SWANCTL_BIN"; do
+        command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+    done
+    ((${#missing[@]} == 0)) || die "missing: ${missing[*]} (run tests/lab/install-deps.sh)"
+}
+
+lab_exists() {
+    local ns
+    for ns in "${LAB_ALL_NS[@]}"; do
+        ns_exists "$ns" && return 0
+        [[ -d "/etc/netns/$ns" ]] && return 0
+    done
+    [[ -e "$LAB_MARKER" ]]
+}
+
+write_env() {
+    local f="$LAB_DIR/env"
+    cat >"$f" <<EOF
+LAB_ID=$LAB_ID
+LAB_DIR=$LAB_DIR
+LAB_NS_HOTSPOT=$NS_HOT
+LAB_NS_NAT=$NS_NAT
+LAB_NS_SC=$NS_SC
+LAB_NS_SITE=$NS_SITE
+LAB_HOTSPOT_ADDR=$HOT_ADDR4
+LAB_HOTSPOT_GW=$NAT_IN_ADDR4
+LAB_HOTSPOT_DNS=$NAT_IN_ADDR4
+LAB_NAT_INSIDE_ADDR=$NAT_IN_ADDR4
+LAB_NAT_PUBLIC_ADDR=$NAT_OUT_ADDR4
+LAB_SC_ADDR=$SC_OUT_ADDR4
+LAB_SC_SITE_ADDR4=$SC_SITE_ADDR4
+LAB_SC_SITE_ADDR6=$SC_SITE_ADDR6
+LAB_SITE_ADDR4=$SITE_ADDR4
+LAB_SITE_ADDR6=$SITE_ADDR6
+LAB_SITE_NET4=$SITE_NET4
+LAB_SITE_NET6=$SITE_NET6
+LAB_DNS4=$DNS4
+LAB_DNS6=$DNS6
+LAB_POOL4=$POOL4
+LAB_POOL6=$POOL6
+LAB_SC_ID=$SC_ID
+LAB_SC_KEY_TYPE=$SC_KEY_TYPE
+LAB_SC_CERT_PEM=$PKI_DIR/sc.crt.pem
+LAB_SC_CERT_DER=$PKI_DIR/sc.crt.der
+LAB_CA_CERT_PEM=$PKI_DIR/ca.crt.pem
+LAB_CA_CERT_DER=$PKI_DIR/ca.crt.der
+LAB_CLIENT_ID=$CLIENT_ID
+LAB_CLIENT_KEY_TYPE=$CLIENT_KEY_TYPE
+LAB_CLIENT_CERT_PEM=$PKI_DIR/client.crt.pem
+LAB_CLIENT_CERT_DER=$PKI_DIR/client.crt.der
+LAB_CLIENT_KEY_PEM=$PKI_DIR/client.key.pem
+LAB_CLIENT_KEY_DER=$PKI_DIR/client.key.der
+LAB_PSK_ID=$PSK_CLIENT_ID
+LAB_PSK_FILE=$LAB_DIR/psk
+LAB_EAP_ID=$EAP_USER
+LAB_EAP_PASSWORD_FILE=$LAB_DIR/eap-password
+LAB_CONNS=psk,eap,cert
+LAB_VICI_URI=$SC_VICI_URI
+LAB_VICI_SOCKET=$SC_VICI_SOCK
+LAB_SWANCTL_DIR=$LAB_DIR/swanctl
+LAB_CHARON_LOG=$LAB_DIR/charon.log
+LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")
+LAB_CAPTURE_DIR=$CAPTURE_DIR
+EOF
+}
+
+lab_down() {
+    if [[ -d "$PID_DIR" ]]; then
+        stop_proc client-charon
+        capture_stop >/dev/null
+        stop_proc charon
+        stop_proc dnsmasq-nat
+        stop_proc dnsmasq-site
+    fi
+    net_down
+    if [[ -e "$LAB_MARKER" && "${LAB_KEEP_DIR:-0}" != 1 ]]; then
+        rm -rf "$LAB_DIR"
+    fi
+}
+
+on_up_failure() {
+    local rc=$?
+    trap - EXIT INT TERM
+    log "up failed (exit $rc), tearing down"
+    if [[ -s "$LAB_DIR/charon.log" ]]; then
+        log "last lines of $LAB_DIR/charon.log:"
+        tail -n 15 "$LAB_DIR/charon.log" >&2 || true
+    fi
+    lab_down || true
+    exit "$rc"
+}
+
+lab_up() {
+    check_tools
+    if lab_exists; then
+        log "lab $LAB_ID exists, tearing it down first"
+        lab_down
+    fi
+    if [[ -e "$LAB_DIR" && -n "$(ls -A "$LAB_DIR" 2>/dev/null)" ]]; then
+        die "$LAB_DIR exists and is not a lab directory; refusing to use it"
+    fi
+    trap on_up_failure EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+
+    mkdir -p "$LAB_DIR" "$PID_DIR"
+    chmod 700 "$LAB_DIR"
+    touch "$LAB_MARKER"
+
+    random_token 32 >"$LAB_DIR/psk"
+    random_token 20 >"$LAB_DIR/eap-password"
+    chmod 600 "$LAB_DIR/psk" "$LAB_DIR/eap-password"
+
+    pki_up
+    net_up
+    net_dns_up
+    sc_up
+    write_env
+
+    trap - EXIT INT TERM
+    cat "$LAB_DIR/env"
+}
+
+lab_status() {
+    ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
+    local pid
+    pid="$(pid_of charon)" || die "charon is not running"
+    echo "== lab $LAB_ID: charon pid $pid, vici $SC_VICI_URI"
+    echo "== connections"
+    sc_swanctl --list-conns
+    echo "== security associations"
+    sc_swanctl --list-sas
+}
+
+cmd_sw_client() {
+    local sub="${1:-}"
+    shift || true
+    case "$sub" in
+        up) client_up ;;
+        down) client_down ;;
+        initiate)
+            local conn="${1:?usage: sw-client initiate CONN}"
+            client_swanctl --initiate --ike "$conn" --child "$conn" \
+                --timeout "${SW_CLIENT_TIMEOUT:-30}"
+            ;;
+        terminate)
+            local conn="${1:?usage: sw-client terminate CONN}"
+            client_swanctl --terminate --ike "$conn" --timeout "${SW_CLIENT_TIMEOUT:-30}"
+            ;;
+        status)
+            client_swanctl --list-sas
+            ;;
+        swanctl) client_swanctl "$@" ;;
+        *) usage ;;
+    esac
+}
+
+cmd_capture() {
+    local sub="${1:-}"
+    shift || true
+    case "$sub" in
+        start) capture_start "$@" ;;
+        stop) capture_stop "$@" ;;
+        list) capture_list ;;
+        *) usage ;;
+    esac
+}
+
+# Tears down every lab whose id starts with PREFIX (what a killed test run
+# left behind); each lab is removed by its own `down`, so only processes
+# recorded by that lab are stopped.
+down_prefix() {
+    local prefix="${1:?usage: down-prefix PREFIX}" ns id
+    [[ "$prefix" =~ ^[a-z0-9]{1,8}$ ]] || die "bad prefix '$prefix'"
+    for ns in $(ip netns list | awk '{print $1}'); do
+        [[ "$ns" =~ ^(${prefix}[a-z0-9]*)-hot$ ]] || continue
+        id="${BASH_REMATCH[1]}"
+        log "removing leftover lab $id"
+        LAB_ID="$id" LAB_DIR="/tmp/softwire-lab-$id" bash "${BASH_SOURCE[0]}" down || true
+    done
+}
+
+main() {
+    local cmd="${1:-}"
+    shift || true
+    case "$cmd" in
+        up) require_root && lab_up ;;
+        down) require_root && lab_down ;;
+        status) require_root && lab_status ;;
+        dir) echo "$LAB_DIR" ;;
+        down-prefix) require_root && down_prefix "$@" ;;
+        env)
+            [[ -s "$LAB_DIR/env" ]] || die "lab $LAB_ID is not up"
+            cat "$LAB_DIR/env"
+            ;;
+        exec)
+            local role="${1:?usage: exec ROLE CMD...}" ns
+            shift
+            (($# > 0)) || usage
+            ns="$(role_ns "$role")"
+            ns_exists "$ns" || die "lab $LAB_ID is not up"
+            exec ip netns exec "$ns" "$@"
+            ;;
+        swanctl) sc_swanctl "$@" ;;
+        capture) require_root && cmd_capture "$@" ;;
+        capture-start) require_root && capture_start "$@" ;;
+        capture-stop) require_root && capture_stop "$@" ;;
+        sw-client) require_root && cmd_sw_client "$@" ;;
+        -h | --help | help) usage ;;
+        *) usage ;;
+    esac
+}
+
+main "$@"

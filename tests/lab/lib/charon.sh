@@ -1,0 +1,126 @@
+# shellcheck shell=bash
+# charon instances: the SC (responder, sc namespace) and an optional
+# strongSwan client (initiator, hotspot namespace).
+#
+# charon hard-codes /var/run/charon.pid, so each instance gets a private
+# tmpfs /run through unshare. Its vici socket and log live in $LAB_DIR,
+# which both the instance and swanctl (run from the root namespace) see.
+
+IKE_PROPOSALS="aes128gcm16-aes256gcm16-chacha20poly1305-prfsha256-prfsha384-prfsha512-x25519-ecp256-ecp384-modp2048, aes128-aes256-sha256-sha384-sha512-x25519-ecp256-ecp384-modp2048"
+ESP_NOPFS="aes128gcm16-aes256gcm16-chacha20poly1305, aes128-aes256-sha256-sha384-sha512"
+ESP_PFS="aes128gcm16-aes256gcm16-chacha20poly1305-x25519-ecp256-ecp384-modp2048, aes128-aes256-sha256-sha384-sha512-x25519-ecp256-ecp384-modp2048"
+# The SC accepts ESP with and without PFS.
+ESP_PROPOSALS="$ESP_NOPFS, $ESP_PFS"
+
+CHARON_ENC_LEVEL="${CHARON_ENC_LEVEL:-2}"
+
+# charon_conf ROLE OUT LOG VICI_URI INSTALL_VIP
+charon_conf() {
+    render "$LAB_CONF/strongswan.conf.tmpl" "$2" \
+        ROLE="$1" LOG_FILE="$3" VICI_URI="$4" INSTALL_VIRTUAL_IP="$5" \
+        ENC_LEVEL="$CHARON_ENC_LEVEL"
+}
+
+# charon_start NAME NS CONF LOG VICI_URI
+charon_start() {
+    local name="$1" ns="$2" conf="$3" logf="$4" uri="$5" i pid
+    : >"$logf"
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    STRONGSWAN_CONF="$conf" spawn "$name" "$ns" "$LAB_DIR/$name.out" \
+        unshare --mount --propagation private \
+        sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec "$0"' "$CHARON_BIN"
+    expect_exe "$name" "$CHARON_BIN" 10 ||
+        die "$name did not start: $(tail -5 "$LAB_DIR/$name.out" 2>/dev/null)"
+    for ((i = 0; i < 200; i++)); do
+        pid="$(pid_of "$name")" ||
+            die "$name exited: $(tail -5 "$logf" 2>/dev/null) $(tail -5 "$LAB_DIR/$name.out" 2>/dev/null)"
+        if "$SWANCTL_BIN" --stats --uri "$uri" >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.05
+    done
+    die "$name (pid $pid): vici $uri did not answer within 10 s"
+}
+
+# ---- SC --------------------------------------------------------------------
+
+sc_up() {
+    local sw="$LAB_DIR/swanctl"
+    mkdir -p "$sw"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
+    chmod 700 "$sw/private"
+    cp "$PKI_DIR/ca.crt.pem" "$sw/x509ca/"
+    cp "$PKI_DIR/sc.crt.pem" "$sw/x509/"
+    cp "$PKI_DIR/sc.key.pem" "$sw/private/"
+
+    render "$LAB_CONF/sc-swanctl.conf.tmpl" "$sw/swanctl.conf" \
+        SC_ADDR="$SC_OUT_ADDR4" SC_ID="$SC_ID" PSK_CLIENT_ID="$PSK_CLIENT_ID" \
+        EAP_ID_PATTERN="$EAP_ID_PATTERN" EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
+        IKE_PROPOSALS="$IKE_PROPOSALS" ESP_PROPOSALS="$ESP_PROPOSALS" \
+        SITE_NET4="$SITE_NET4" SITE_NET6="$SITE_NET6" \
+        POOL4="$POOL4" POOL6="$POOL6" DNS4="$DNS4" DNS6="$DNS6" \
+        PSK="$(<"$LAB_DIR/psk")" EAP_PASSWORD="$(<"$LAB_DIR/eap-password")"
+    chmod 600 "$sw/swanctl.conf"
+
+    charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no
+    charon_start charon "$NS_SC" "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI"
+    sc_swanctl --load-all --noprompt >"$LAB_DIR/load-all.log" 2>&1 ||
+        die "swanctl --load-all failed: $(cat "$LAB_DIR/load-all.log")"
+}
+
+# sc_swanctl COMMAND [ARGS...] : swanctl against the SC's vici socket
+sc_swanctl() {
+    local cmd="${1:---help}"
+    shift || true
+    SWANCTL_DIR="$LAB_DIR/swanctl" "$SWANCTL_BIN" "$cmd" --uri "$SC_VICI_URI" "$@"
+}
+
+# ---- strongSwan client ------------------------------------------------------
+
+# client_swanctl COMMAND [ARGS...] : swanctl against the client's vici socket
+client_swanctl() {
+    local cmd="${1:---help}"
+    shift || true
+    SWANCTL_DIR="$CLIENT_DIR/swanctl" "$SWANCTL_BIN" "$cmd" --uri "$CLIENT_VICI_URI" "$@"
+}
+
+client_up() {
+    ns_exists "$NS_HOT" || die "lab is not up (run: lab.sh up)"
+    if pid_of client-charon >/dev/null; then
+        log "strongSwan client already running"
+        echo "client_vici_uri=$CLIENT_VICI_URI"
+        echo "client_log=$CLIENT_DIR/charon.log"
+        return 0
+    fi
+    local sw="$CLIENT_DIR/swanctl" esp
+    mkdir -p "$sw"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
+    chmod 700 "$CLIENT_DIR" "$sw/private"
+    cp "$PKI_DIR/ca.crt.pem" "$sw/x509ca/"
+    cp "$PKI_DIR/client.crt.pem" "$sw/x509/"
+    cp "$PKI_DIR/client.key.pem" "$sw/private/"
+    case "${SW_CLIENT_PFS:-no}" in
+        yes | 1) esp="$ESP_PFS" ;;
+        *) esp="$ESP_NOPFS" ;;
+    esac
+
+    render "$LAB_CONF/client-swanctl.conf.tmpl" "$sw/swanctl.conf" \
+        SC_ADDR="$SC_OUT_ADDR4" SC_ID="$SC_ID" PSK_CLIENT_ID="$PSK_CLIENT_ID" \
+        EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
+        IKE_PROPOSALS="${SW_CLIENT_PROPOSALS:-$IKE_PROPOSALS}" \
+        CLIENT_ESP_PROPOSALS="${SW_CLIENT_ESP_PROPOSALS:-$esp}" \
+        CLIENT_VIPS="${SW_CLIENT_VIPS:-0.0.0.0, ::}" \
+        CLIENT_REMOTE_TS="${SW_CLIENT_REMOTE_TS:-0.0.0.0/0, ::/0}" \
+        PSK="$(<"$LAB_DIR/psk")" EAP_PASSWORD="$(<"$LAB_DIR/eap-password")"
+    chmod 600 "$sw/swanctl.conf"
+
+    charon_conf client "$CLIENT_DIR/strongswan.conf" "$CLIENT_DIR/charon.log" "$CLIENT_VICI_URI" yes
+    charon_start client-charon "$NS_HOT" "$CLIENT_DIR/strongswan.conf" \
+        "$CLIENT_DIR/charon.log" "$CLIENT_VICI_URI"
+    client_swanctl --load-all --noprompt >"$CLIENT_DIR/load-all.log" 2>&1 ||
+        die "client swanctl --load-all failed: $(cat "$CLIENT_DIR/load-all.log")"
+    echo "client_vici_uri=$CLIENT_VICI_URI"
+    echo "client_log=$CLIENT_DIR/charon.log"
+}
+
+client_down() {
+    stop_proc client-charon
+}

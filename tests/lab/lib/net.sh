@@ -1,0 +1,166 @@
+# shellcheck shell=bash
+# Topology: namespaces, veth links, addresses, routes, NAT and filters.
+#
+#   hotspot eth0 --- eth0 nat eth1 --- eth0 sc eth1 --- eth0 site
+#   192.0.2.100     192.0.2.1  198.51.100.10  198.51.100.1  203.0.113.1/25
+#                                                           2001:db8:5173::1/64
+#
+# The hotspot cannot reach the site except through a tunnel: nat has no route
+# to 203.0.113.0/25 (nor a default route), and the SC's nftables forward
+# chain drops every packet between eth0 and eth1 in both directions. Tunnel
+# traffic reaches the site from the libipsec TUN device (ipsec0), not eth0.
+
+# Root-namespace temporary veth name for link N side S (a|b): unique per
+# LAB_ID and at most 14 characters.
+tmp_ifname() { echo "sl-${LAB_ID}-$1$2"; }
+
+net_ns_create() {
+    local ns="$1"
+    ip netns add "$ns"
+    mkdir -p "/etc/netns/$ns"
+    nsx "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.all.accept_dad=0
+    nsx "$ns" sysctl -qw net.ipv6.conf.default.dad_transmits=0 net.ipv6.conf.all.dad_transmits=0
+    nsx "$ns" ip link set lo up
+}
+
+# net_link N NS_A NS_B : veth pair eth? in NS_A <-> eth? in NS_B
+net_link() {
+    local n="$1" ns_a="$2" if_a="$3" ns_b="$4" if_b="$5" ta tb
+    ta="$(tmp_ifname "$n" a)"
+    tb="$(tmp_ifname "$n" b)"
+    ip link add "$ta" type veth peer name "$tb"
+    ip link set "$ta" netns "$ns_a"
+    ip link set "$tb" netns "$ns_b"
+    nsx "$ns_a" ip link set "$ta" name "$if_a"
+    nsx "$ns_b" ip link set "$tb" name "$if_b"
+}
+
+net_write_resolv() {
+    local ns="$1" server="$2"
+    printf '# Softwire lab %s (%s)\nnameserver %s\n' "$LAB_ID" "$ns" "$server" \
+        >"/etc/netns/$ns/resolv.conf"
+}
+
+net_up() {
+    local ns
+    for ns in "${LAB_ALL_NS[@]}"; do
+        net_ns_create "$ns"
+    done
+    net_link 1 "$NS_HOT" eth0 "$NS_NAT" eth0
+    net_link 2 "$NS_NAT" eth1 "$NS_SC" eth0
+    net_link 3 "$NS_SC" eth1 "$NS_SITE" eth0
+
+    # hotspot: IPv4 only on its link. IPv6 stays enabled elsewhere in the
+    # namespace (not net.ipv6.conf.all) so that a VPN client's TUN device
+    # can still carry IPv6 inside the tunnel.
+    nsx "$NS_HOT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    nsx "$NS_HOT" ip addr add "$HOT_ADDR4/24" dev eth0
+    nsx "$NS_HOT" ip link set eth0 up
+    nsx "$NS_HOT" ip route add default via "$NAT_IN_ADDR4"
+
+    # nat: a coffee-shop router, conntrack masquerade out of eth1.
+    nsx "$NS_NAT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.eth1.disable_ipv6=1
+    nsx "$NS_NAT" ip addr add "$NAT_IN_ADDR4/24" dev eth0
+    nsx "$NS_NAT" ip addr add "$NAT_OUT_ADDR4/24" dev eth1
+    nsx "$NS_NAT" ip link set eth0 up
+    nsx "$NS_NAT" ip link set eth1 up
+    nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+    render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
+        HOT_NET4="$HOT_NET4"
+    nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
+
+    # sc: internet side eth0, site side eth1.
+    nsx "$NS_SC" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    nsx "$NS_SC" ip addr add "$SC_OUT_ADDR4/24" dev eth0
+    nsx "$NS_SC" ip addr add "$SC_SITE_ADDR4/25" dev eth1
+    nsx "$NS_SC" ip -6 addr add "$SC_SITE_ADDR6/64" dev eth1 nodad
+    nsx "$NS_SC" ip link set eth0 up
+    nsx "$NS_SC" ip link set eth1 up
+    nsx "$NS_SC" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+    render "$LAB_CONF/sc.nft.tmpl" "$LAB_DIR/sc.nft"
+    nsx "$NS_SC" nft -f "$LAB_DIR/sc.nft"
+
+    # site: only reachable through the SC.
+    nsx "$NS_SITE" ip addr add "$SITE_ADDR4/25" dev eth0
+    nsx "$NS_SITE" ip addr add "$DNS4/25" dev eth0
+    nsx "$NS_SITE" ip -6 addr add "$SITE_ADDR6/64" dev eth0 nodad
+    nsx "$NS_SITE" ip -6 addr add "$DNS6/64" dev eth0 nodad
+    nsx "$NS_SITE" ip link set eth0 up
+    nsx "$NS_SITE" ip route add default via "$SC_SITE_ADDR4"
+    nsx "$NS_SITE" ip -6 route add default via "$SC_SITE_ADDR6"
+
+    # resolv.conf per namespace (bind-mounted by ip netns exec), so nothing
+    # run in the lab ever reads or writes the machine's own resolv.conf.
+    net_write_resolv "$NS_HOT" "$NAT_IN_ADDR4"
+    net_write_resolv "$NS_NAT" "$NAT_IN_ADDR4"
+    net_write_resolv "$NS_SC" "$DNS4"
+    net_write_resolv "$NS_SITE" "$DNS4"
+}
+
+# DNS: the coffee shop's resolver on nat (knows sc.example.net only) and the
+# site's resolver at the addresses handed out by the SC's pools.
+net_dns_up() {
+    local common=(--keep-in-foreground --conf-file=/dev/null --no-resolv
+        --no-hosts --bind-interfaces --pid-file= --log-queries --log-facility=-
+        --local=/example.net/)
+    spawn dnsmasq-nat "$NS_NAT" "$LAB_DIR/dnsmasq-nat.log" /usr/sbin/dnsmasq \
+        "${common[@]}" --listen-address="$NAT_IN_ADDR4" \
+        --address="/$SC_ID/$SC_OUT_ADDR4"
+    spawn dnsmasq-site "$NS_SITE" "$LAB_DIR/dnsmasq-site.log" /usr/sbin/dnsmasq \
+        "${common[@]}" --listen-address="$DNS4" --listen-address="$DNS6" \
+        --host-record="site.example.net,$SITE_ADDR4,$SITE_ADDR6" \
+        --host-record="intranet.example.net,$SITE_ADDR4,$SITE_ADDR6" \
+        --host-record="$SC_ID,$SC_OUT_ADDR4"
+    expect_exe dnsmasq-nat /usr/sbin/dnsmasq || die "dnsmasq (nat) did not start: $(tail -3 "$LAB_DIR/dnsmasq-nat.log")"
+    expect_exe dnsmasq-site /usr/sbin/dnsmasq || die "dnsmasq (site) did not start: $(tail -3 "$LAB_DIR/dnsmasq-site.log")"
+}
+
+# Kill whatever still runs inside this lab's namespaces (only processes the
+# lab started can be there), except this script and its ancestors.
+net_kill_leftovers() {
+    local ns pid keep=" $$ " p=$$ i
+    while [[ "$p" -gt 1 ]]; do
+        p="$(awk '{print $4}' "/proc/$p/stat" 2>/dev/null || echo 1)"
+        keep+="$p "
+    done
+    for ns in "${LAB_ALL_NS[@]}"; do
+        ns_exists "$ns" || continue
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            [[ "$keep" == *" $pid "* ]] && continue
+            log "killing leftover pid $pid in $ns"
+            kill -TERM "$pid" 2>/dev/null || true
+        done
+        for ((i = 0; i < 40; i++)); do
+            [[ -z "$(ip netns pids "$ns" 2>/dev/null)" ]] && break
+            sleep 0.05
+        done
+        for pid in $(ip netns pids "$ns" 2>/dev/null); do
+            [[ "$keep" == *" $pid "* ]] && continue
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+    done
+}
+
+net_down() {
+    local ns n s
+    net_kill_leftovers
+    for ns in "${LAB_ALL_NS[@]}"; do
+        if ns_exists "$ns"; then
+            ip netns delete "$ns" || log "could not delete namespace $ns"
+        fi
+        if [[ -d "/etc/netns/$ns" ]]; then
+            rm -f "/etc/netns/$ns/resolv.conf"
+            rmdir "/etc/netns/$ns" 2>/dev/null || rm -rf "/etc/netns/$ns"
+        fi
+    done
+    # /etc/netns itself, only if it is empty now (another lab may use it).
+    rmdir /etc/netns 2>/dev/null || true
+    # Temporary veth names left in the root namespace by a failed "up".
+    for n in 1 2 3; do
+        for s in a b; do
+            if ip link show "$(tmp_ifname "$n" "$s")" >/dev/null 2>&1; then
+                ip link delete "$(tmp_ifname "$n" "$s")" 2>/dev/null || true
+            fi
+        done
+    done
+}
