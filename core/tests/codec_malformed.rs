@@ -3,6 +3,14 @@
 //! early or would loop, unknown critical payloads, wrong versions, and
 //! random and bit-flipped datagrams.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
 use softwire_core::ike::payload::{
     Identification, KeyExchange, Nonce, Notify, Proposal, SecurityAssociation, Transform,
 };
@@ -11,7 +19,13 @@ use softwire_core::ike::{DecodeError, Flags, Header, Message, Payload};
 
 fn valid_init() -> Vec<u8> {
     Message {
-        header: Header::new([7; 8], [0; 8], ExchangeType::IkeSaInit, Flags::new(true, false), 0),
+        header: Header::new(
+            [7; 8],
+            [0; 8],
+            ExchangeType::IkeSaInit,
+            Flags::new(true, false),
+            0,
+        ),
         payloads: vec![
             Payload::SecurityAssociation(SecurityAssociation {
                 proposals: vec![Proposal {
@@ -48,12 +62,18 @@ fn fix_header_length(bytes: &mut [u8]) {
 fn every_truncation_is_an_error() {
     let bytes = valid_init();
     for cut in 0..bytes.len() {
-        assert!(Message::decode(&bytes[..cut]).is_err(), "prefix of {cut} bytes decoded");
+        assert!(
+            Message::decode(&bytes[..cut]).is_err(),
+            "prefix of {cut} bytes decoded"
+        );
         // Also with the header length adjusted, so the chain itself is cut.
         let mut cut_bytes = bytes[..cut].to_vec();
         if cut >= 28 {
             fix_header_length(&mut cut_bytes);
-            assert!(Message::decode(&cut_bytes).is_err(), "chain cut at {cut} decoded");
+            assert!(
+                Message::decode(&cut_bytes).is_err(),
+                "chain cut at {cut} decoded"
+            );
         }
     }
 }
@@ -78,9 +98,15 @@ fn header_length_must_match_datagram() {
 fn wrong_major_version_is_refused() {
     let mut bytes = valid_init();
     bytes[17] = 0x10; // IKEv1
-    assert_eq!(Message::decode(&bytes), Err(DecodeError::UnsupportedVersion(1)));
+    assert_eq!(
+        Message::decode(&bytes),
+        Err(DecodeError::UnsupportedVersion(1))
+    );
     bytes[17] = 0x30;
-    assert_eq!(Message::decode(&bytes), Err(DecodeError::UnsupportedVersion(3)));
+    assert_eq!(
+        Message::decode(&bytes),
+        Err(DecodeError::UnsupportedVersion(3))
+    );
     bytes[17] = 0x21; // minor versions are ignored (RFC 7296 §2.5)
     assert!(Message::decode(&bytes).is_ok());
 }
@@ -102,7 +128,10 @@ fn payload_length_shorter_than_its_header_is_refused() {
 fn payload_length_overrunning_the_message_is_refused() {
     let mut bytes = valid_init();
     bytes[30..32].copy_from_slice(&u16::MAX.to_be_bytes());
-    assert!(matches!(Message::decode(&bytes), Err(DecodeError::BadLength { .. })));
+    assert!(matches!(
+        Message::decode(&bytes),
+        Err(DecodeError::BadLength { .. })
+    ));
 }
 
 #[test]
@@ -141,7 +170,9 @@ fn unknown_payloads_critical_and_not() {
     bytes.extend_from_slice(&[0, 0x00, 0, 6, 0xaa, 0xbb]);
     fix_header_length(&mut bytes);
     let m = Message::decode(&bytes).unwrap();
-    assert!(matches!(m.payloads.last(), Some(Payload::Unknown { kind: 200, body, .. }) if body == &[0xaa, 0xbb]));
+    assert!(
+        matches!(m.payloads.last(), Some(Payload::Unknown { kind: 200, body, .. }) if body == &[0xaa, 0xbb])
+    );
     assert_eq!(m.encode().unwrap(), bytes);
     let n = bytes.len();
     bytes[n - 5] = 0x80; // critical bit
@@ -169,7 +200,10 @@ fn substructure_errors_are_named() {
     // Proposal's last-substructure marker at offset 32.
     let mut b = bytes.clone();
     b[32] = 9;
-    assert!(matches!(Message::decode(&b), Err(DecodeError::BadSubstructureMarker { .. })));
+    assert!(matches!(
+        Message::decode(&b),
+        Err(DecodeError::BadSubstructureMarker { .. })
+    ));
     // Transform count says 4, three present.
     let mut b = bytes.clone();
     b[39] = 4;
@@ -177,7 +211,10 @@ fn substructure_errors_are_named() {
     // Transform count says 2, three present (the third would be left over).
     let mut b = bytes;
     b[39] = 2;
-    assert!(matches!(Message::decode(&b), Err(DecodeError::CountMismatch { .. })));
+    assert!(matches!(
+        Message::decode(&b),
+        Err(DecodeError::CountMismatch { .. })
+    ));
 }
 
 #[test]
@@ -199,7 +236,13 @@ fn too_many_payloads_is_refused() {
         payloads.push(Payload::VendorId(Vec::new()));
     }
     let m = Message {
-        header: Header::new([1; 8], [0; 8], ExchangeType::Informational, Flags::new(true, false), 1),
+        header: Header::new(
+            [1; 8],
+            [0; 8],
+            ExchangeType::Informational,
+            Flags::new(true, false),
+            1,
+        ),
         payloads,
     };
     assert!(matches!(

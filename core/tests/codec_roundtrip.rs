@@ -2,6 +2,14 @@
 //! same value and the same bytes; hand-assembled wire bytes decode to the
 //! fields the RFC layout puts there.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use softwire_core::ike::payload::{
@@ -156,8 +164,15 @@ fn every_payload_round_trips() {
     let decoded = Message::decode(&bytes).unwrap();
     assert_eq!(decoded.payloads, message.payloads);
     assert_eq!(decoded.header.length as usize, bytes.len());
-    assert_eq!(decoded.header.next_payload, PayloadType::SecurityAssociation);
-    assert_eq!(decoded.encode().unwrap(), bytes, "re-encoding changed bytes");
+    assert_eq!(
+        decoded.header.next_payload,
+        PayloadType::SecurityAssociation
+    );
+    assert_eq!(
+        decoded.encode().unwrap(),
+        bytes,
+        "re-encoding changed bytes"
+    );
 }
 
 #[test]
@@ -213,7 +228,10 @@ fn hand_assembled_ike_sa_init_decodes() {
     ]
     .concat();
     let m = Message::decode(&bytes).unwrap();
-    assert_eq!(m.header.spi_i, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]);
+    assert_eq!(
+        m.header.spi_i,
+        [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88]
+    );
     assert_eq!(m.header.exchange, ExchangeType::IkeSaInit);
     assert!(m.header.flags.initiator());
     assert!(!m.header.flags.response());
@@ -224,14 +242,19 @@ fn hand_assembled_ike_sa_init_decodes() {
     assert_eq!(p.protocol, ProtocolId::Ike);
     assert_eq!(p.transforms.len(), 4);
     assert_eq!(p.transforms[0].kind, TransformType::Encryption);
-    assert_eq!(EncryptionId::from(p.transforms[0].id), EncryptionId::AesGcm16);
+    assert_eq!(
+        EncryptionId::from(p.transforms[0].id),
+        EncryptionId::AesGcm16
+    );
     assert_eq!(p.transforms[0].key_length(), Some(128));
     let groups: Vec<_> = p
         .transforms_of(TransformType::KeyExchange)
         .map(|t| KeyExchangeId::from(t.id))
         .collect();
     assert_eq!(groups, [KeyExchangeId::Ecp256, KeyExchangeId::Curve25519]);
-    assert!(matches!(&m.payloads[1], Payload::KeyExchange(ke) if ke.group == KeyExchangeId::Curve25519 && ke.data.is_empty()));
+    assert!(
+        matches!(&m.payloads[1], Payload::KeyExchange(ke) if ke.group == KeyExchangeId::Curve25519 && ke.data.is_empty())
+    );
     assert!(matches!(&m.payloads[2], Payload::Nonce(n) if n.0 == [0xab; 16]));
     assert_eq!(m.encode().unwrap(), bytes);
 }
@@ -248,7 +271,11 @@ fn configuration_values_are_typed() {
             CfgAttribute {
                 kind: CfgAttributeType::InternalIp6Address,
                 value: [
-                    "2001:db8:cafe::1000".parse::<Ipv6Addr>().unwrap().octets().as_slice(),
+                    "2001:db8:cafe::1000"
+                        .parse::<Ipv6Addr>()
+                        .unwrap()
+                        .octets()
+                        .as_slice(),
                     &[128],
                 ]
                 .concat(),
@@ -259,11 +286,19 @@ fn configuration_values_are_typed() {
             },
             CfgAttribute {
                 kind: CfgAttributeType::InternalIp6Dns,
-                value: "2001:db8:5173::53".parse::<Ipv6Addr>().unwrap().octets().to_vec(),
+                value: "2001:db8:5173::53"
+                    .parse::<Ipv6Addr>()
+                    .unwrap()
+                    .octets()
+                    .to_vec(),
             },
         ],
     };
-    let values: Vec<_> = reply.attributes.iter().map(|a| a.value().unwrap()).collect();
+    let values: Vec<_> = reply
+        .attributes
+        .iter()
+        .map(|a| a.value().unwrap())
+        .collect();
     assert_eq!(values[0], CfgValue::Ip4(Ipv4Addr::new(203, 0, 113, 130)));
     assert_eq!(
         values[1],
@@ -271,9 +306,15 @@ fn configuration_values_are_typed() {
     );
     assert_eq!(
         values[2],
-        CfgValue::Ip4Subnet(Ipv4Addr::new(203, 0, 113, 0), Ipv4Addr::new(255, 255, 255, 128))
+        CfgValue::Ip4Subnet(
+            Ipv4Addr::new(203, 0, 113, 0),
+            Ipv4Addr::new(255, 255, 255, 128)
+        )
     );
-    assert_eq!(values[3], CfgValue::Ip6("2001:db8:5173::53".parse().unwrap()));
+    assert_eq!(
+        values[3],
+        CfgValue::Ip6("2001:db8:5173::53".parse().unwrap())
+    );
     // A 5-byte IPv4 address is an error, not a truncation.
     let bad = CfgAttribute {
         kind: CfgAttributeType::InternalIp4Dns,
@@ -291,8 +332,14 @@ fn configuration_values_are_typed() {
 fn unknown_code_points_survive() {
     assert_eq!(NotifyType::from(40_000), NotifyType::Unknown(40_000));
     assert_eq!(NotifyType::Unknown(40_000).raw(), 40_000);
-    assert_eq!(NotifyType::from(16430), NotifyType::Ikev2FragmentationSupported);
-    assert_eq!(NotifyType::Ikev2FragmentationSupported.to_string(), "IKEV2_FRAGMENTATION_SUPPORTED");
+    assert_eq!(
+        NotifyType::from(16430),
+        NotifyType::Ikev2FragmentationSupported
+    );
+    assert_eq!(
+        NotifyType::Ikev2FragmentationSupported.to_string(),
+        "IKEV2_FRAGMENTATION_SUPPORTED"
+    );
     assert_eq!(KeyExchangeId::from(999).to_string(), "KeyExchangeId(999)");
     assert!(NotifyType::AuthenticationFailed.is_error());
     assert!(!NotifyType::Cookie.is_error());
@@ -302,12 +349,19 @@ fn unknown_code_points_survive() {
 fn notify_data_views() {
     let n = Notify::new(NotifyType::InvalidKePayload, vec![0, 19]);
     assert_eq!(n.requested_group().unwrap(), KeyExchangeId::Ecp256);
-    assert!(Notify::new(NotifyType::InvalidKePayload, vec![19]).requested_group().is_err());
-    let s = Notify::signature_hash_algorithms(&[HashAlgorithm::Sha2_384, HashAlgorithm::Unknown(77)]);
+    assert!(Notify::new(NotifyType::InvalidKePayload, vec![19])
+        .requested_group()
+        .is_err());
+    let s =
+        Notify::signature_hash_algorithms(&[HashAlgorithm::Sha2_384, HashAlgorithm::Unknown(77)]);
     assert_eq!(s.data, [0, 3, 0, 77]);
     assert_eq!(
         s.hash_algorithms().unwrap(),
         [HashAlgorithm::Sha2_384, HashAlgorithm::Unknown(77)]
     );
-    assert!(Notify::new(NotifyType::SignatureHashAlgorithms, vec![0, 2, 0]).hash_algorithms().is_err());
+    assert!(
+        Notify::new(NotifyType::SignatureHashAlgorithms, vec![0, 2, 0])
+            .hash_algorithms()
+            .is_err()
+    );
 }

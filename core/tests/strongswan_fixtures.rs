@@ -4,6 +4,14 @@
 //! `tests/tests/ike_sa_init_and_auth.rs`'s procedure). Each decodes, says
 //! what the exchange says, and re-encodes to the same bytes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
 use std::path::Path;
 
 use softwire_core::ike::types::{ExchangeType, NotifyType, PayloadType};
@@ -40,7 +48,11 @@ fn every_captured_message_round_trips() {
             ExchangeType::Informational
         };
         assert_eq!(m.header.exchange, expected, "{name}");
-        assert_eq!(m.header.flags.response(), name.contains("response"), "{name}");
+        assert_eq!(
+            m.header.flags.response(),
+            name.contains("response"),
+            "{name}"
+        );
     }
 }
 
@@ -59,9 +71,18 @@ fn sa_init_response_carries_what_rfc_7296_asks() {
         ] {
             assert!(kinds.contains(&needed), "{name}: no {needed}");
         }
-        assert!(m.notify(NotifyType::NatDetectionSourceIp).is_some(), "{name}");
-        assert!(m.notify(NotifyType::NatDetectionDestinationIp).is_some(), "{name}");
-        assert!(m.notify(NotifyType::Ikev2FragmentationSupported).is_some(), "{name}");
+        assert!(
+            m.notify(NotifyType::NatDetectionSourceIp).is_some(),
+            "{name}"
+        );
+        assert!(
+            m.notify(NotifyType::NatDetectionDestinationIp).is_some(),
+            "{name}"
+        );
+        assert!(
+            m.notify(NotifyType::Ikev2FragmentationSupported).is_some(),
+            "{name}"
+        );
         assert_ne!(m.header.spi_r, [0; 8], "{name}");
     }
 }

@@ -117,8 +117,12 @@ fn parse_ipv6(ip: &[u8]) -> Frame {
     let (Some(src), Some(dst)) = (ip.get(8..24), ip.get(24..40)) else {
         return Frame::Other;
     };
-    let src = IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(src).unwrap_or_default()));
-    let dst = IpAddr::V6(Ipv6Addr::from(<[u8; 16]>::try_from(dst).unwrap_or_default()));
+    let src = IpAddr::V6(Ipv6Addr::from(
+        <[u8; 16]>::try_from(src).unwrap_or_default(),
+    ));
+    let dst = IpAddr::V6(Ipv6Addr::from(
+        <[u8; 16]>::try_from(dst).unwrap_or_default(),
+    ));
     match (next, ip.get(40..40 + usize::from(payload_len))) {
         (17, Some(udp)) => parse_udp(src, dst, udp),
         (44, _) => Frame::Fragment,
@@ -127,7 +131,8 @@ fn parse_ipv6(ip: &[u8]) -> Frame {
 }
 
 fn parse_udp(src: IpAddr, dst: IpAddr, udp: &[u8]) -> Frame {
-    let (Some(sport), Some(dport), Some(len)) = (read_u16(udp, 0), read_u16(udp, 2), read_u16(udp, 4))
+    let (Some(sport), Some(dport), Some(len)) =
+        (read_u16(udp, 0), read_u16(udp, 2), read_u16(udp, 4))
     else {
         return Frame::Other;
     };

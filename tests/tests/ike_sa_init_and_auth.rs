@@ -4,6 +4,14 @@
 //! its AUTH; every suite and group we offer is tried; and every IKE message
 //! on the wire between NAT and SC decodes and re-encodes byte for byte.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+
 use std::collections::HashMap;
 
 use softwire_core::ike::natt::{classify_port_4500, Port4500};
@@ -52,8 +60,14 @@ fn psk_ike_auth_across_the_nat_proves_the_keys() {
     assert_eq!(r["sc_auth"], "verified");
     assert_eq!(r["idr"], lab.get("LAB_SC_ID"));
     assert!(r["ike_auth_payloads"].contains("CP"), "{r:?}");
-    assert!(r["cp_internal_ip4_address"].starts_with("203.0.113."), "{r:?}");
-    assert!(r["cp_internal_ip6_address"].starts_with("2001:db8:cafe::"), "{r:?}");
+    assert!(
+        r["cp_internal_ip4_address"].starts_with("203.0.113."),
+        "{r:?}"
+    );
+    assert!(
+        r["cp_internal_ip6_address"].starts_with("2001:db8:cafe::"),
+        "{r:?}"
+    );
     assert_eq!(r["cp_internal_ip4_dns"], lab.get("LAB_DNS4"));
     assert_eq!(r["cp_internal_ip6_dns"], lab.get("LAB_DNS6"));
     assert_eq!(r["delete"], "acknowledged");
@@ -61,7 +75,10 @@ fn psk_ike_auth_across_the_nat_proves_the_keys() {
     // strongSwan's own view: it authenticated our PSK identity.
     let log = std::fs::read_to_string(lab.get("LAB_CHARON_LOG")).unwrap();
     assert!(
-        log.contains(&format!("IKE_SA psk[1] established between 198.51.100.1[sc.example.net]...198.51.100.10[{}]", lab.get("LAB_PSK_ID"))),
+        log.contains(&format!(
+            "IKE_SA psk[1] established between 198.51.100.1[sc.example.net]...198.51.100.10[{}]",
+            lab.get("LAB_PSK_ID")
+        )),
         "charon log does not show the IKE SA established:\n{log}"
     );
 }
@@ -98,7 +115,10 @@ fn every_offered_suite_and_group_interoperates() {
         }
     }
     // Each PRF, and each integrity algorithm with AES-CBC.
-    for (prf, prf_name) in [("sha384", "PRF_HMAC_SHA2_384"), ("sha512", "PRF_HMAC_SHA2_512")] {
+    for (prf, prf_name) in [
+        ("sha384", "PRF_HMAC_SHA2_384"),
+        ("sha512", "PRF_HMAC_SHA2_512"),
+    ] {
         check(
             &["curve25519", "aes-gcm-256", prf],
             &format!("ENCR_AES_GCM_16-256/{prf_name}/CURVE25519"),
@@ -134,7 +154,13 @@ fn round_trip_capture(pcap: &str) -> usize {
         };
         let message = Message::decode(ike)
             .unwrap_or_else(|e| panic!("{} -> {}: {e}", d.source, d.destination));
-        assert_eq!(message.encode().unwrap(), ike, "{} -> {}", d.source, d.destination);
+        assert_eq!(
+            message.encode().unwrap(),
+            ike,
+            "{} -> {}",
+            d.source,
+            d.destination
+        );
         count += 1;
     }
     count
@@ -143,7 +169,8 @@ fn round_trip_capture(pcap: &str) -> usize {
 #[test]
 fn strongswan_messages_round_trip_byte_for_byte() {
     let lab = Lab::up().unwrap();
-    lab.run(&["capture", "start", "sc", "eth0", "wire"]).unwrap();
+    lab.run(&["capture", "start", "sc", "eth0", "wire"])
+        .unwrap();
     // strongSwan talking to strongSwan: both directions are built by it.
     lab.run(&["sw-client", "up"]).unwrap();
     for conn in ["psk", "eap", "cert"] {

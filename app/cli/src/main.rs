@@ -5,8 +5,8 @@ use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use softwire_core::crypto::DhGroup;
 use softwire_cli::probe;
+use softwire_core::crypto::DhGroup;
 use softwire_core::ike::proposals::suite_name;
 
 #[derive(Parser, Debug)]
@@ -97,12 +97,20 @@ fn run_probe(remote: SocketAddr, group: DhGroup) -> ExitCode {
             println!("  NAT: {nat}");
             println!(
                 "  IKE fragmentation (RFC 7383): {}",
-                if a.fragmentation { "supported" } else { "not supported" }
+                if a.fragmentation {
+                    "supported"
+                } else {
+                    "not supported"
+                }
             );
             let hashes: Vec<String> = a.signature_hashes.iter().map(ToString::to_string).collect();
             println!(
                 "  signature hashes (RFC 7427): {}",
-                if hashes.is_empty() { "none announced".to_owned() } else { hashes.join(", ") }
+                if hashes.is_empty() {
+                    "none announced".to_owned()
+                } else {
+                    hashes.join(", ")
+                }
             );
             println!("  certificate requests: {}", a.cert_requests.len());
             println!("IKE_SA_INIT answered: the SC is reachable.");

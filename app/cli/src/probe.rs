@@ -126,8 +126,7 @@ pub fn sa_init_with(
             remote,
         };
         let request_bytes = request.to_message().encode()?;
-        let (reply_bytes, reply, sent) =
-            exchange(socket, &request_bytes, spi_i, &mut notes)?;
+        let (reply_bytes, reply, sent) = exchange(socket, &request_bytes, spi_i, &mut notes)?;
         requests_sent += sent;
         match read_sa_init_reply(&request, &reply, local, remote)? {
             SaInitReply::Accepted(accepted) => {
@@ -145,11 +144,15 @@ pub fn sa_init_with(
                 });
             }
             SaInitReply::Cookie(data) => {
-                notes.push(format!("the SC asked for a cookie ({} bytes); sent it back", data.len()));
+                notes.push(format!(
+                    "the SC asked for a cookie ({} bytes); sent it back",
+                    data.len()
+                ));
                 cookie = Some(data);
             }
             SaInitReply::InvalidKe(wanted) => {
-                group = DhGroup::from_iana(wanted.raw()).ok_or(ProbeError::UnsupportedGroup(wanted))?;
+                group =
+                    DhGroup::from_iana(wanted.raw()).ok_or(ProbeError::UnsupportedGroup(wanted))?;
                 notes.push(format!("the SC asked for group {wanted}; retried with it"));
             }
         }
@@ -172,13 +175,23 @@ fn exchange(
         let deadline = Instant::now() + *wait;
         loop {
             let now = Instant::now();
-            let Some(left) = deadline.checked_duration_since(now).filter(|d| !d.is_zero()) else {
+            let Some(left) = deadline
+                .checked_duration_since(now)
+                .filter(|d| !d.is_zero())
+            else {
                 break;
             };
             socket.set_read_timeout(Some(left))?;
             let n = match socket.recv(&mut buf) {
                 Ok(n) => n,
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => break,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break
+                }
                 Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
                     // ICMP port unreachable: nothing listens there. Keep
                     // trying, an SC may be starting.

@@ -37,12 +37,7 @@ pub fn shared_key_auth(prf: Prf, secret: &[u8], signed: &[u8]) -> SecretBytes {
 }
 
 /// Checks a peer's shared-key AUTH data in constant time.
-pub fn verify_shared_key_auth(
-    prf: Prf,
-    secret: &[u8],
-    signed: &[u8],
-    received: &[u8],
-) -> bool {
+pub fn verify_shared_key_auth(prf: Prf, secret: &[u8], signed: &[u8], received: &[u8]) -> bool {
     let expected = shared_key_auth(prf, secret, signed);
     bool::from(expected.as_bytes().ct_eq(received))
 }

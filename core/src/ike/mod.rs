@@ -18,7 +18,7 @@ pub use header::{Flags, Header, Spi, HEADER_LEN};
 pub use message::{notifies, Message, MAX_MESSAGE_LEN};
 pub use payload::Payload;
 
-pub mod proposals;
-pub mod sa_init;
 pub mod auth;
+pub mod proposals;
 pub mod protect;
+pub mod sa_init;

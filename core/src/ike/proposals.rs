@@ -129,7 +129,10 @@ impl IkeOffer {
     /// Checks the SC's answer to [`IkeOffer::to_sa`] and returns the suite
     /// it chose (RFC 7296 §2.7: one proposal, one transform of each type,
     /// all taken from the same offered proposal).
-    pub fn chosen(offers: &[IkeOffer], sa: &SecurityAssociation) -> Result<IkeSuite, ProposalError> {
+    pub fn chosen(
+        offers: &[IkeOffer],
+        sa: &SecurityAssociation,
+    ) -> Result<IkeSuite, ProposalError> {
         let [proposal] = sa.proposals.as_slice() else {
             return Err(ProposalError::NotOneProposal(sa.proposals.len()));
         };
@@ -155,7 +158,9 @@ impl IkeOffer {
             .find(|p| p.iana_id() == prf_t.id)
             .ok_or(not_offered(prf_t))?;
         let integrity = if offer.integrity.is_empty() {
-            let extra = proposal.transforms_of(TransformType::Integrity).filter(|t| t.id != 0);
+            let extra = proposal
+                .transforms_of(TransformType::Integrity)
+                .filter(|t| t.id != 0);
             if let Some(t) = extra.into_iter().next() {
                 return Err(not_offered(t));
             }
@@ -189,7 +194,9 @@ impl IkeOffer {
 
 fn encryption_transform(e: Encryption) -> Transform {
     match e {
-        Encryption::AesCbc { key_bits } => Transform::encryption(EncryptionId::AesCbc, Some(key_bits)),
+        Encryption::AesCbc { key_bits } => {
+            Transform::encryption(EncryptionId::AesCbc, Some(key_bits))
+        }
         Encryption::AesGcm16 { key_bits } => {
             Transform::encryption(EncryptionId::AesGcm16, Some(key_bits))
         }

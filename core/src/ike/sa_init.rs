@@ -49,9 +49,15 @@ impl SaInitRequest<'_> {
         let mut payloads = Vec::with_capacity(8);
         if let Some(cookie) = self.cookie {
             // RFC 7296 §2.6: the COOKIE notification comes first.
-            payloads.push(Payload::Notify(Notify::new(NotifyType::Cookie, cookie.to_vec())));
+            payloads.push(Payload::Notify(Notify::new(
+                NotifyType::Cookie,
+                cookie.to_vec(),
+            )));
         }
-        payloads.push(Payload::SecurityAssociation(IkeOffer::to_sa(self.offers, &[])));
+        payloads.push(Payload::SecurityAssociation(IkeOffer::to_sa(
+            self.offers,
+            &[],
+        )));
         payloads.push(Payload::KeyExchange(KeyExchange {
             group: KeyExchangeId::from(self.group.iana_id()),
             data: self.public_key.to_vec(),

@@ -23,8 +23,8 @@ use softwire_core::ike::payload::{
     AddressRange, Authentication, CfgAttribute, CfgValue, Configuration, Delete, Identification,
     Proposal, SecurityAssociation, TrafficSelector, TrafficSelectors, Transform,
 };
-use softwire_core::ike::protect::{open_message, seal_message};
 use softwire_core::ike::proposals::suite_name;
+use softwire_core::ike::protect::{open_message, seal_message};
 use softwire_core::ike::types::*;
 use softwire_core::ike::{Flags, Header, Message, Payload};
 
@@ -113,7 +113,14 @@ fn run() -> Result<()> {
     println!("sa_init_requests={}", init.requests_sent);
 
     let shared = init.key_exchange.agree(&a.public_key)?;
-    let keys = derive_ike_keys(&a.suite, &init.nonce, &a.nonce, shared.as_bytes(), init.spi_i, a.spi_r)?;
+    let keys = derive_ike_keys(
+        &a.suite,
+        &init.nonce,
+        &a.nonce,
+        shared.as_bytes(),
+        init.spi_i,
+        a.spi_r,
+    )?;
     println!("keys=derived");
 
     // RFC 7296 §2.23: with a NAT in between, move to port 4500 with the
@@ -170,7 +177,13 @@ fn run() -> Result<()> {
     ];
     let mut out_cipher = SkCipher::new(&a.suite, keys.sk_ei.as_bytes(), keys.sk_ai.as_bytes())?;
     let in_cipher = SkCipher::new(&a.suite, keys.sk_er.as_bytes(), keys.sk_ar.as_bytes())?;
-    let header = Header::new(init.spi_i, a.spi_r, ExchangeType::IkeAuth, Flags::new(true, false), 1);
+    let header = Header::new(
+        init.spi_i,
+        a.spi_r,
+        ExchangeType::IkeAuth,
+        Flags::new(true, false),
+        1,
+    );
     let request = seal_message(header, &inner, &mut out_cipher)?;
     let reply = round_trip(&socket, &request, natt)?;
     let reply_msg = Message::decode(&reply)?;
@@ -192,7 +205,8 @@ fn run() -> Result<()> {
                     _ => None,
                 });
                 let id_r = id_r.ok_or("IKE_AUTH reply has AUTH but no IDr")?;
-                let sc_octets = signed_octets(prf, &init.reply, &init.nonce, keys.sk_pr.as_bytes(), id_r);
+                let sc_octets =
+                    signed_octets(prf, &init.reply, &init.nonce, keys.sk_pr.as_bytes(), id_r);
                 let ok = auth.method == AuthMethod::SharedKeyMic
                     && verify_shared_key_auth(prf, psk, &sc_octets, &auth.data);
                 println!("sc_auth={}", if ok { "verified" } else { "INVALID" });
@@ -218,7 +232,13 @@ fn run() -> Result<()> {
     }
 
     // Tidy up: delete the IKE SA (RFC 7296 §1.4.1) and read the answer.
-    let header = Header::new(init.spi_i, a.spi_r, ExchangeType::Informational, Flags::new(true, false), 2);
+    let header = Header::new(
+        init.spi_i,
+        a.spi_r,
+        ExchangeType::Informational,
+        Flags::new(true, false),
+        2,
+    );
     let delete = seal_message(header, &[Payload::Delete(Delete::ike())], &mut out_cipher)?;
     let reply = round_trip(&socket, &delete, natt)?;
     let reply_msg = Message::decode(&reply)?;
@@ -239,14 +259,25 @@ fn any_ts() -> TrafficSelectors {
 /// Sends a request (with the non-ESP marker on port 4500) and returns the
 /// IKE bytes of the first IKE reply, retransmitting up to three times.
 fn round_trip(socket: &UdpSocket, request: &[u8], natt: bool) -> Result<Vec<u8>> {
-    let wire = if natt { with_non_esp_marker(request) } else { request.to_vec() };
+    let wire = if natt {
+        with_non_esp_marker(request)
+    } else {
+        request.to_vec()
+    };
     let mut buf = vec![0u8; 65_536];
     for _ in 0..3 {
         socket.send(&wire)?;
         loop {
             let n = match socket.recv(&mut buf) {
                 Ok(n) => n,
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => break,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    break
+                }
                 Err(e) => return Err(e.into()),
             };
             let datagram = buf.get(..n).unwrap_or_default();

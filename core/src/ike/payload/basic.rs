@@ -288,7 +288,9 @@ impl Delete {
         out.extend_from_slice(&count.to_be_bytes());
         for spi in &self.spis {
             if spi.len() != usize::from(self.spi_size) {
-                return Err(EncodeError::Invalid("a Delete SPI differs from the SPI size"));
+                return Err(EncodeError::Invalid(
+                    "a Delete SPI differs from the SPI size",
+                ));
             }
             out.extend_from_slice(spi);
         }

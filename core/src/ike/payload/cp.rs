@@ -78,9 +78,9 @@ impl CfgAttribute {
             | T::InternalIp4Dhcp => {
                 CfgValue::Ip4(Ipv4Addr::from(<[u8; 4]>::try_from(v).map_err(|_| bad(4))?))
             }
-            T::InternalIp6Dns | T::InternalIp6Dhcp => {
-                CfgValue::Ip6(Ipv6Addr::from(<[u8; 16]>::try_from(v).map_err(|_| bad(16))?))
-            }
+            T::InternalIp6Dns | T::InternalIp6Dhcp => CfgValue::Ip6(Ipv6Addr::from(
+                <[u8; 16]>::try_from(v).map_err(|_| bad(16))?,
+            )),
             T::InternalIp4Subnet => {
                 let both = <[u8; 8]>::try_from(v).map_err(|_| bad(8))?;
                 let (a, m) = both.split_at(4);
@@ -121,7 +121,8 @@ impl Configuration {
         let _reserved = r.array::<3>("CP payload")?;
         let mut attributes = Vec::new();
         while !r.is_empty() {
-            let kind = CfgAttributeType::from(r.u16("configuration attribute")? & ATTRIBUTE_TYPE_MASK);
+            let kind =
+                CfgAttributeType::from(r.u16("configuration attribute")? & ATTRIBUTE_TYPE_MASK);
             let length = r.u16("configuration attribute")?;
             let value = r.take(usize::from(length), "configuration attribute value")?;
             attributes.push(CfgAttribute {
@@ -141,10 +142,14 @@ impl Configuration {
         for attribute in &self.attributes {
             let kind = attribute.kind.raw();
             if kind & !ATTRIBUTE_TYPE_MASK != 0 {
-                return Err(EncodeError::Invalid("configuration attribute type above 32767"));
+                return Err(EncodeError::Invalid(
+                    "configuration attribute type above 32767",
+                ));
             }
             out.extend_from_slice(&kind.to_be_bytes());
-            out.extend_from_slice(&len16(attribute.value.len(), "configuration attribute")?.to_be_bytes());
+            out.extend_from_slice(
+                &len16(attribute.value.len(), "configuration attribute")?.to_be_bytes(),
+            );
             out.extend_from_slice(&attribute.value);
         }
         Ok(())

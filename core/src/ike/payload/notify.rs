@@ -42,12 +42,16 @@ impl Notify {
 
     /// The group an INVALID_KE_PAYLOAD asks for (RFC 7296 §1.3, §3.10.1).
     pub fn requested_group(&self) -> Result<KeyExchangeId, DecodeError> {
-        let bytes: [u8; 2] = self.data.as_slice().try_into().map_err(|_| DecodeError::BadLength {
-            what: "INVALID_KE_PAYLOAD data",
-            length: self.data.len(),
-            min: 2,
-            max: 2,
-        })?;
+        let bytes: [u8; 2] =
+            self.data
+                .as_slice()
+                .try_into()
+                .map_err(|_| DecodeError::BadLength {
+                    what: "INVALID_KE_PAYLOAD data",
+                    length: self.data.len(),
+                    min: 2,
+                    max: 2,
+                })?;
         Ok(KeyExchangeId::from(u16::from_be_bytes(bytes)))
     }
 

@@ -157,7 +157,9 @@ impl SecurityAssociation {
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         if self.proposals.is_empty() {
-            return Err(EncodeError::Invalid("an SA payload needs at least one proposal"));
+            return Err(EncodeError::Invalid(
+                "an SA payload needs at least one proposal",
+            ));
         }
         let count = self.proposals.len();
         for (index, proposal) in self.proposals.iter().enumerate() {

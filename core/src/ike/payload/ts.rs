@@ -154,11 +154,17 @@ fn encode_selector(selector: &TrafficSelector, out: &mut Vec<u8>) -> Result<(), 
             let (ts_type, length) = match (range.start, range.end) {
                 (IpAddr::V4(_), IpAddr::V4(_)) => (TsType::Ipv4AddrRange, V4_SELECTOR_LEN),
                 (IpAddr::V6(_), IpAddr::V6(_)) => (TsType::Ipv6AddrRange, V6_SELECTOR_LEN),
-                _ => return Err(EncodeError::Invalid("traffic selector mixes address families")),
+                _ => {
+                    return Err(EncodeError::Invalid(
+                        "traffic selector mixes address families",
+                    ))
+                }
             };
             out.push(ts_type.raw());
             out.push(range.ip_protocol);
-            out.extend_from_slice(&crate::ike::reader::len16(length, "traffic selector")?.to_be_bytes());
+            out.extend_from_slice(
+                &crate::ike::reader::len16(length, "traffic selector")?.to_be_bytes(),
+            );
             out.extend_from_slice(&range.start_port.to_be_bytes());
             out.extend_from_slice(&range.end_port.to_be_bytes());
             for address in [range.start, range.end] {
