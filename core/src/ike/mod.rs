@@ -22,3 +22,4 @@ pub mod auth;
 pub mod proposals;
 pub mod protect;
 pub mod sa_init;
+pub mod fragment;
