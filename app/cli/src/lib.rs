@@ -4,4 +4,5 @@
 //! whether a NAT sits in between, without authenticating. The connect,
 //! status and profile commands arrive with the service.
 
+pub mod drive;
 pub mod probe;

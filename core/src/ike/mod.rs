@@ -19,7 +19,9 @@ pub use message::{notifies, Message, MAX_MESSAGE_LEN};
 pub use payload::Payload;
 
 pub mod auth;
+pub mod child;
+pub mod fragment;
+pub mod initiator;
 pub mod proposals;
 pub mod protect;
 pub mod sa_init;
-pub mod fragment;

@@ -40,6 +40,9 @@ pub enum ProposalError {
         /// How many there were.
         count: usize,
     },
+    /// The SPI in the SC's proposal has the wrong size or a reserved value.
+    #[error("the SC's proposal has an invalid SPI ({0} bytes)")]
+    BadSpi(usize),
     /// The SC picked an algorithm we did not offer in that proposal.
     #[error("the SC chose {kind} {id}, which we did not offer")]
     NotOffered {
@@ -192,7 +195,7 @@ impl IkeOffer {
     }
 }
 
-fn encryption_transform(e: Encryption) -> Transform {
+pub(crate) fn encryption_transform(e: Encryption) -> Transform {
     match e {
         Encryption::AesCbc { key_bits } => {
             Transform::encryption(EncryptionId::AesCbc, Some(key_bits))
@@ -204,7 +207,10 @@ fn encryption_transform(e: Encryption) -> Transform {
     }
 }
 
-fn single(proposal: &Proposal, kind: TransformType) -> Result<&Transform, ProposalError> {
+pub(crate) fn single(
+    proposal: &Proposal,
+    kind: TransformType,
+) -> Result<&Transform, ProposalError> {
     let mut found = proposal.transforms_of(kind);
     match (found.next(), found.next()) {
         (Some(t), None) => Ok(t),
@@ -215,7 +221,7 @@ fn single(proposal: &Proposal, kind: TransformType) -> Result<&Transform, Propos
     }
 }
 
-fn not_offered(t: &Transform) -> ProposalError {
+pub(crate) fn not_offered(t: &Transform) -> ProposalError {
     ProposalError::NotOffered {
         kind: t.kind,
         id: t.id,

@@ -1,0 +1,118 @@
+//! What the initiator is told before it starts: identities, credentials,
+//! proposals and timing.
+
+use std::time::Duration;
+
+use crate::crypto::{DhGroup, SecretBytes};
+use crate::ike::child::EspOffer;
+use crate::ike::payload::{AddressRange, Identification};
+use crate::ike::proposals::IkeOffer;
+
+/// How we prove who we are.
+#[derive(Debug)]
+pub enum ClientAuth {
+    /// A pre-shared key (RFC 7296 §2.15).
+    Psk(SecretBytes),
+}
+
+/// How the SC must prove who it is.
+#[derive(Debug)]
+pub enum ScAuth {
+    /// With the same pre-shared key.
+    SharedKey(SecretBytes),
+}
+
+/// Retransmission of requests (RFC 7296 §2.1): the first wait, doubled
+/// after each try, and how many tries before giving up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetransmitPolicy {
+    /// Wait after the first send.
+    pub initial: Duration,
+    /// Sends in all (the first one included).
+    pub tries: u32,
+}
+
+impl RetransmitPolicy {
+    /// Waits of 0.5, 1, 2, 4, 8 and 16 s: a peer that has not answered in
+    /// about 31 s is treated as gone, quick enough for a laptop user and
+    /// patient enough for a lossy hotspot.
+    pub const DEFAULT: Self = Self {
+        initial: Duration::from_millis(500),
+        tries: 6,
+    };
+
+    /// The wait after try number `try_index` (0-based).
+    pub fn wait(&self, try_index: u32) -> Duration {
+        self.initial
+            .checked_mul(1u32.checked_shl(try_index.min(16)).unwrap_or(u32::MAX))
+            .unwrap_or(Duration::MAX)
+    }
+
+    /// The time from the first send until giving up.
+    pub fn total(&self) -> Duration {
+        (0..self.tries).map(|i| self.wait(i)).sum()
+    }
+}
+
+impl Default for RetransmitPolicy {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// Everything one connection attempt needs.
+#[derive(Debug)]
+pub struct InitiatorConfig {
+    /// Our identity (IDi).
+    pub local_id: Identification,
+    /// The identity the SC must prove (sent as IDr, and required back).
+    pub remote_id: Identification,
+    /// Our credentials.
+    pub client_auth: ClientAuth,
+    /// How the SC authenticates.
+    pub sc_auth: ScAuth,
+    /// The group of our first KE payload.
+    pub first_group: DhGroup,
+    /// IKE proposals.
+    pub ike_offers: Vec<IkeOffer>,
+    /// ESP proposals for the first CHILD_SA.
+    pub esp_offers: Vec<EspOffer>,
+    /// Our traffic selectors (TSi); with CP the SC narrows them to our
+    /// inner addresses.
+    pub local_ts: Vec<AddressRange>,
+    /// The destinations to protect (TSr): everything for a full tunnel.
+    pub remote_ts: Vec<AddressRange>,
+    /// Ask for inner addresses and DNS by CP(CFG_REQUEST).
+    pub request_config: bool,
+    /// Retransmission timing.
+    pub retransmit: RetransmitPolicy,
+    /// The largest IKE datagram we send before fragmenting (RFC 7383 §2.5.1;
+    /// 1280 suits every IPv6 path and almost every IPv4 one).
+    pub fragment_size: usize,
+}
+
+impl InitiatorConfig {
+    /// A configuration with the defaults: RFC 8247/8221 proposals, full
+    /// tunnel for IPv4 and IPv6, inner addresses by CP, Curve25519 first.
+    pub fn new(
+        local_id: Identification,
+        remote_id: Identification,
+        client_auth: ClientAuth,
+        sc_auth: ScAuth,
+    ) -> Self {
+        Self {
+            local_id,
+            remote_id,
+            client_auth,
+            sc_auth,
+            first_group: DhGroup::Curve25519,
+            ike_offers: IkeOffer::defaults(DhGroup::Curve25519),
+            esp_offers: EspOffer::defaults(),
+            local_ts: vec![AddressRange::any_v4(), AddressRange::any_v6()],
+            remote_ts: vec![AddressRange::any_v4(), AddressRange::any_v6()],
+            request_config: true,
+            retransmit: RetransmitPolicy::DEFAULT,
+            fragment_size: 1280,
+        }
+    }
+}
