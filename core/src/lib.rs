@@ -12,4 +12,6 @@
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod eap;
 pub mod ike;
+pub mod pki;
