@@ -374,3 +374,6 @@ impl Initiator {
 pub fn until(deadline: Instant, now: Instant) -> Duration {
     deadline.saturating_duration_since(now)
 }
+
+#[cfg(test)]
+mod tests;
