@@ -2,8 +2,11 @@
 //! `key=value` lines (phases with times, suite, NAT, inner addresses, DNS,
 //! CHILD_SA), then disconnects unless asked to hold the SA.
 //!
-//! Usage: lab-connect SC_IP psk IDI IDR PSK_FILE [options]
-//! Options: --group G (first KE group), --hold SECS (stay up before deleting),
+//! Usage: lab-connect SC_IP METHOD IDI IDR SECRET_FILE [options]
+//! METHOD: psk (SECRET_FILE: the PSK), eap (the EAP-MSCHAPv2 password;
+//!         needs --ca), cert (our PKCS#8 private key, DER; needs --cert, --ca)
+//! Options: --ca DER (the SC's CA), --cert DER (our certificate),
+//!          --group G (first KE group), --hold SECS (stay up before deleting),
 //!          --tries N and --initial-ms MS (retransmission)
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -16,6 +19,7 @@ use softwire_core::crypto::{DhGroup, SecretBytes};
 use softwire_core::ike::initiator::{ClientAuth, Initiator, InitiatorConfig, ScAuth};
 use softwire_core::ike::payload::Identification;
 use softwire_core::ike::proposals::suite_name;
+use softwire_core::pki::{LocalSigner, TrustAnchors, UnixTime};
 
 fn main() -> ExitCode {
     match run() {
@@ -40,20 +44,52 @@ fn identity(text: &str) -> Identification {
 fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, sc, method, idi, idr, secret_file, options @ ..] = args.as_slice() else {
-        return Err("usage: lab-connect SC_IP psk IDI IDR PSK_FILE [options]".into());
+        return Err("usage: lab-connect SC_IP METHOD IDI IDR SECRET_FILE [options]".into());
     };
     let sc: IpAddr = sc.parse()?;
-    let secret = SecretBytes::new(std::fs::read(secret_file)?.trim_ascii().to_vec());
+    let option = |name: &str| {
+        options
+            .iter()
+            .position(|o| o == name)
+            .and_then(|i| options.get(i + 1))
+    };
+    let anchors = || -> Result<TrustAnchors, Box<dyn std::error::Error>> {
+        let ca = option("--ca").ok_or("this method needs --ca")?;
+        Ok(TrustAnchors::from_der(&[std::fs::read(ca)?])?)
+    };
     let (client_auth, sc_auth) = match method.as_str() {
-        "psk" => (ClientAuth::Psk(secret.clone()), ScAuth::SharedKey(secret)),
+        "psk" => {
+            let secret = SecretBytes::new(std::fs::read(secret_file)?.trim_ascii().to_vec());
+            (ClientAuth::Psk(secret.clone()), ScAuth::SharedKey(secret))
+        }
+        "eap" => (
+            ClientAuth::EapMsChapV2 {
+                identity: idi.clone(),
+                password: SecretBytes::new(std::fs::read(secret_file)?.trim_ascii().to_vec()),
+            },
+            ScAuth::Certificate(anchors()?),
+        ),
+        "cert" => {
+            let cert = option("--cert").ok_or("cert needs --cert")?;
+            (
+                ClientAuth::Certificate {
+                    signer: LocalSigner::from_pkcs8(&std::fs::read(secret_file)?)?,
+                    certificate: std::fs::read(cert)?,
+                    intermediates: Vec::new(),
+                },
+                ScAuth::Certificate(anchors()?),
+            )
+        }
         other => return Err(format!("unknown method {other}").into()),
     };
     let mut config = InitiatorConfig::new(identity(idi), identity(idr), client_auth, sc_auth);
+    config.wall_clock = Some(UnixTime::now());
     let mut hold = Duration::ZERO;
     let mut it = options.iter();
     while let Some(option) = it.next() {
         let value = it.next().ok_or("option without value")?;
         match option.as_str() {
+            "--ca" | "--cert" => {}
             "--group" => {
                 config.first_group = match value.as_str() {
                     "curve25519" => DhGroup::Curve25519,

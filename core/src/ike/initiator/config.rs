@@ -7,12 +7,31 @@ use crate::crypto::{DhGroup, SecretBytes};
 use crate::ike::child::EspOffer;
 use crate::ike::payload::{AddressRange, Identification};
 use crate::ike::proposals::IkeOffer;
+use crate::pki::{LocalSigner, TrustAnchors, UnixTime};
 
 /// How we prove who we are.
 #[derive(Debug)]
 pub enum ClientAuth {
     /// A pre-shared key (RFC 7296 §2.15).
     Psk(SecretBytes),
+    /// Our certificate and its private key (RFC 7296 §2.15, RFC 7427).
+    Certificate {
+        /// Signs our AUTH payload.
+        signer: LocalSigner,
+        /// Our certificate, DER.
+        certificate: Vec<u8>,
+        /// Intermediate CA certificates to send along, DER.
+        intermediates: Vec<Vec<u8>>,
+    },
+    /// EAP-MSCHAPv2 with a user name and password (RFC 7296 §2.16). Nothing
+    /// derived from the password is sent before the SC has proved its
+    /// identity with its certificate.
+    EapMsChapV2 {
+        /// The EAP identity and MS-CHAPv2 user name.
+        identity: String,
+        /// The password.
+        password: SecretBytes,
+    },
 }
 
 /// How the SC must prove who it is.
@@ -20,6 +39,9 @@ pub enum ClientAuth {
 pub enum ScAuth {
     /// With the same pre-shared key.
     SharedKey(SecretBytes),
+    /// With a certificate that chains to one of these CAs and names the
+    /// profile's SC identity (RFC 4945 §3.1), and a signature by its key.
+    Certificate(TrustAnchors),
 }
 
 /// Retransmission of requests (RFC 7296 §2.1): the first wait, doubled
@@ -89,6 +111,10 @@ pub struct InitiatorConfig {
     /// The largest IKE datagram we send before fragmenting (RFC 7383 §2.5.1;
     /// 1280 suits every IPv6 path and almost every IPv4 one).
     pub fragment_size: usize,
+    /// Wall-clock time at the start of the attempt, for certificate
+    /// validity; required with [`ScAuth::Certificate`]. (The engine reads
+    /// no clock of its own.)
+    pub wall_clock: Option<UnixTime>,
 }
 
 impl InitiatorConfig {
@@ -113,6 +139,7 @@ impl InitiatorConfig {
             request_config: true,
             retransmit: RetransmitPolicy::DEFAULT,
             fragment_size: 1280,
+            wall_clock: None,
         }
     }
 }

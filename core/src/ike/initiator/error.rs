@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use crate::crypto::CryptoError;
+use crate::eap::EapError;
 use crate::ike::proposals::ProposalError;
 use crate::ike::sa_init::SaInitError;
 use crate::ike::types::NotifyType;
 use crate::ike::EncodeError;
+use crate::pki::{CertError, SignatureError};
 
 /// The phase an attempt was in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -60,6 +62,23 @@ pub enum InitiatorError {
         /// The identity the SC sent.
         got: String,
     },
+    /// The SC's certificate is not acceptable (untrusted issuer, expired,
+    /// or naming another identity).
+    #[error("the SC's certificate is not acceptable: {0}")]
+    ScCertificate(#[from] CertError),
+    /// The SC's signature did not verify.
+    #[error("the SC's signature does not verify: {0}")]
+    ScSignature(#[from] SignatureError),
+    /// EAP failed: wrong password, account problem, or an SC that could
+    /// not prove it knows the password.
+    #[error("EAP authentication failed: {0}")]
+    Eap(#[from] EapError),
+    /// Our private key could not sign.
+    #[error("could not sign with our private key: {0}")]
+    OwnSignature(SignatureError),
+    /// Our own configuration cannot work.
+    #[error("the profile cannot be used: {0}")]
+    Config(&'static str),
     /// The SC's AUTH payload did not verify.
     #[error("the SC could not prove its identity: its AUTH payload does not verify ({0}). Either the SC's credentials differ from the profile's, or someone is impersonating it")]
     ScAuthInvalid(&'static str),

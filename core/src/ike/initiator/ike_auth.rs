@@ -7,13 +7,19 @@ use std::time::Instant;
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-use crate::crypto::{derive_child_sa_keys, CryptoError};
+use crate::crypto::{derive_child_sa_keys, CryptoError, SecretBytes};
+use crate::eap::{EapOutcome, EapPeer};
 use crate::ike::auth::{shared_key_auth, signed_octets, verify_shared_key_auth};
 use crate::ike::child::{is_narrowing, ranges, selectors, ChildSa, EspOffer, TunnelConfig};
 use crate::ike::payload::{
-    Authentication, CfgAttribute, Configuration, Identification, Notify, Payload,
+    Authentication, Certificate, CertificateRequest, CfgAttribute, Configuration, EapMessage,
+    Identification, Notify, Payload,
 };
-use crate::ike::types::{AuthMethod, CfgAttributeType, CfgType, ExchangeType, NotifyType};
+use crate::ike::sa_init::SIGNATURE_HASHES;
+use crate::ike::types::{
+    AuthMethod, CertEncoding, CfgAttributeType, CfgType, ExchangeType, NotifyType,
+};
+use crate::pki::{verify_auth, verify_peer_certificate, ExpectedIdentity};
 
 use super::exchange::is_error_notify;
 use super::sa::IkeSa;
@@ -24,6 +30,24 @@ pub(super) struct AuthState {
     sa: IkeSa,
     /// Our inbound SPI for the CHILD_SA.
     child_spi: u32,
+    /// Where IKE_AUTH stands.
+    step: Step,
+}
+
+/// IKE_AUTH's rounds (RFC 7296 §1.2, §2.16).
+enum Step {
+    /// Our first request is out.
+    First,
+    /// EAP is running; the SC proved `id_r` already.
+    Eap {
+        peer: Box<EapPeer>,
+        id_r: Identification,
+    },
+    /// EAP succeeded and our MSK-based AUTH is out.
+    FinalAuth {
+        msk: SecretBytes,
+        id_r: Identification,
+    },
 }
 
 impl AuthState {
@@ -45,6 +69,8 @@ impl AuthState {
 struct AuthReply<'a> {
     id_r: Option<&'a Identification>,
     auth: Option<&'a Authentication>,
+    certs: Vec<&'a [u8]>,
+    eap: Option<&'a EapMessage>,
     sa: Option<&'a crate::ike::payload::SecurityAssociation>,
     ts_i: Option<&'a crate::ike::payload::TrafficSelectors>,
     ts_r: Option<&'a crate::ike::payload::TrafficSelectors>,
@@ -62,6 +88,10 @@ impl<'a> AuthReply<'a> {
                 Payload::TsInitiator(ts) => r.ts_i = Some(ts),
                 Payload::TsResponder(ts) => r.ts_r = Some(ts),
                 Payload::Configuration(cp) => r.cp = Some(cp),
+                Payload::Certificate(c) if c.encoding == CertEncoding::X509Signature => {
+                    r.certs.push(&c.data)
+                }
+                Payload::Eap(e) => r.eap = Some(e),
                 _ => {}
             }
         }
@@ -73,17 +103,43 @@ impl Initiator {
     pub(super) fn start_auth(&mut self, now: Instant, mut sa: IkeSa) -> Result<(), InitiatorError> {
         let child_spi = random_spi()?;
         let prf = sa.suite.prf;
+        if matches!(self.config.sc_auth, ScAuth::Certificate(_)) && self.config.wall_clock.is_none()
+        {
+            return Err(InitiatorError::Config(
+                "certificate checks need the wall-clock time",
+            ));
+        }
+        let octets = signed_octets(
+            prf,
+            &sa.init_request,
+            &sa.nonce_r,
+            sa.keys.sk_pi.as_bytes(),
+            &self.config.local_id,
+        );
         let mut inner = vec![Payload::IdInitiator(self.config.local_id.clone())];
+        if let ClientAuth::Certificate {
+            certificate,
+            intermediates,
+            ..
+        } = &self.config.client_auth
+        {
+            for der in std::iter::once(certificate).chain(intermediates) {
+                inner.push(Payload::Certificate(Certificate {
+                    encoding: CertEncoding::X509Signature,
+                    data: der.clone(),
+                }));
+            }
+        }
+        if let ScAuth::Certificate(anchors) = &self.config.sc_auth {
+            // RFC 7296 §3.7: name the CA we trust so the SC sends the right chain.
+            inner.push(Payload::CertificateRequest(CertificateRequest {
+                encoding: CertEncoding::X509Signature,
+                authority: anchors.certreq_authorities(),
+            }));
+        }
         inner.push(Payload::IdResponder(self.config.remote_id.clone()));
         match &self.config.client_auth {
             ClientAuth::Psk(psk) => {
-                let octets = signed_octets(
-                    prf,
-                    &sa.init_request,
-                    &sa.nonce_r,
-                    sa.keys.sk_pi.as_bytes(),
-                    &self.config.local_id,
-                );
                 inner.push(Payload::Authentication(Authentication {
                     method: AuthMethod::SharedKeyMic,
                     data: shared_key_auth(prf, psk.as_bytes(), &octets)
@@ -91,6 +147,14 @@ impl Initiator {
                         .to_vec(),
                 }));
             }
+            ClientAuth::Certificate { signer, .. } => {
+                let (method, data) = signer
+                    .sign(&octets, &sa.signature_hashes)
+                    .map_err(InitiatorError::OwnSignature)?;
+                inner.push(Payload::Authentication(Authentication { method, data }));
+            }
+            // RFC 7296 §2.16: no AUTH payload announces EAP.
+            ClientAuth::EapMsChapV2 { .. } => {}
         }
         inner.extend(self.child_request(child_spi));
         self.send_protected(
@@ -100,7 +164,11 @@ impl Initiator {
             &inner,
             Phase::Authenticating,
         )?;
-        self.state = State::Auth(Box::new(AuthState { sa, child_spi }));
+        self.state = State::Auth(Box::new(AuthState {
+            sa,
+            child_spi,
+            step: Step::First,
+        }));
         Ok(())
     }
 
@@ -134,38 +202,194 @@ impl Initiator {
         out
     }
 
-    pub(super) fn on_auth_reply(&mut self, now: Instant, auth: AuthState, payloads: Vec<Payload>) {
-        match self.finish_auth(&auth, &payloads) {
-            Ok(established) => {
+    pub(super) fn on_auth_reply(
+        &mut self,
+        now: Instant,
+        mut auth: AuthState,
+        payloads: Vec<Payload>,
+    ) {
+        match self.auth_round(now, &mut auth, &payloads) {
+            Ok(Some(established)) => {
                 self.child_spi = Some(established.child.spi_in);
                 self.state = State::Established(Box::new(auth.into_sa()));
                 self.events.push_back(Event::Phase(Phase::Established));
                 self.events
                     .push_back(Event::Established(Box::new(established)));
             }
+            Ok(None) => {
+                // Another round is out (EAP, or our MSK-based AUTH).
+                self.state = State::Auth(Box::new(auth));
+            }
             Err(e) => {
                 // The IKE SA may exist on the SC even though we refuse it:
                 // tell it (RFC 7296 §1.4.1), without waiting.
                 let mut sa = auth.into_sa();
                 let _ = self.send_delete_unacknowledged(&mut sa);
-                let _ = now;
                 self.fail(e);
             }
         }
     }
 
-    fn finish_auth(
-        &self,
-        auth: &AuthState,
+    /// Handles one IKE_AUTH reply; returns the result once the CHILD_SA is up.
+    fn auth_round(
+        &mut self,
+        now: Instant,
+        auth: &mut AuthState,
         payloads: &[Payload],
-    ) -> Result<Established, InitiatorError> {
+    ) -> Result<Option<Established>, InitiatorError> {
         let reply = AuthReply::sort(payloads);
-        // AUTHENTICATION_FAILED and friends come without IDr/AUTH.
-        if reply.auth.is_none() {
-            if let Some(notify) = is_error_notify(payloads) {
-                return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
+        match std::mem::replace(&mut auth.step, Step::First) {
+            Step::First => {
+                // AUTHENTICATION_FAILED and friends come without IDr/AUTH.
+                if reply.auth.is_none() {
+                    if let Some(notify) = is_error_notify(payloads) {
+                        return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
+                    }
+                }
+                let id_r = self.authenticate_sc(&auth.sa, &reply)?;
+                if let ClientAuth::EapMsChapV2 { identity, password } = &self.config.client_auth {
+                    // Only now, with the SC proven, does EAP begin.
+                    let password = std::str::from_utf8(password.as_bytes())
+                        .map_err(|_| InitiatorError::Config("the password is not valid UTF-8"))?;
+                    let peer = Box::new(EapPeer::mschapv2(identity, password)?);
+                    let request = reply
+                        .eap
+                        .ok_or(InitiatorError::Protocol("the SC did not start EAP"))?;
+                    auth.step = Step::Eap {
+                        peer,
+                        id_r: id_r.clone(),
+                    };
+                    return self.eap_round(now, auth, request);
+                }
+                if let Some(notify) = is_error_notify(payloads) {
+                    return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
+                }
+                self.child_from_reply(auth, &reply, describe(&id_r))
+                    .map(Some)
+            }
+            step @ Step::Eap { .. } => {
+                auth.step = step;
+                let Some(request) = reply.eap else {
+                    if let Some(notify) = is_error_notify(payloads) {
+                        return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
+                    }
+                    return Err(InitiatorError::Protocol(
+                        "IKE_AUTH reply without EAP during EAP",
+                    ));
+                };
+                self.eap_round(now, auth, request)
+            }
+            Step::FinalAuth { msk, id_r } => {
+                let sc_auth = reply.auth.ok_or_else(|| match is_error_notify(payloads) {
+                    Some(notify) => InitiatorError::from_notify(Phase::Authenticating, notify),
+                    None => InitiatorError::ScAuthInvalid("no AUTH payload after EAP"),
+                })?;
+                let sa = &auth.sa;
+                let prf = sa.suite.prf;
+                let octets = signed_octets(
+                    prf,
+                    &sa.init_reply,
+                    &self.nonce_i,
+                    sa.keys.sk_pr.as_bytes(),
+                    &id_r,
+                );
+                // RFC 7296 §2.16: the SC's AUTH over the MSK proves it ran EAP with us.
+                if sc_auth.method != AuthMethod::SharedKeyMic
+                    || !verify_shared_key_auth(prf, msk.as_bytes(), &octets, &sc_auth.data)
+                {
+                    return Err(InitiatorError::ScAuthInvalid(
+                        "the MSK-based AUTH does not verify",
+                    ));
+                }
+                if let Some(notify) = is_error_notify(payloads) {
+                    return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
+                }
+                self.child_from_reply(auth, &reply, describe(&id_r))
+                    .map(Some)
             }
         }
+    }
+
+    /// One EAP request from the SC: answer it, or on success send our
+    /// MSK-based AUTH (RFC 7296 §2.16).
+    fn eap_round(
+        &mut self,
+        now: Instant,
+        auth: &mut AuthState,
+        request: &EapMessage,
+    ) -> Result<Option<Established>, InitiatorError> {
+        let Step::Eap { peer, id_r } = &mut auth.step else {
+            return Err(InitiatorError::Protocol("EAP outside the EAP round"));
+        };
+        match peer.process(request) {
+            EapOutcome::Send(response) => {
+                self.send_protected(
+                    now,
+                    &mut auth.sa,
+                    ExchangeType::IkeAuth,
+                    &[Payload::Eap(response)],
+                    Phase::Authenticating,
+                )?;
+                Ok(None)
+            }
+            EapOutcome::Succeeded { msk } => {
+                let id_r = id_r.clone();
+                let sa = &mut auth.sa;
+                let prf = sa.suite.prf;
+                let octets = signed_octets(
+                    prf,
+                    &sa.init_request,
+                    &sa.nonce_r,
+                    sa.keys.sk_pi.as_bytes(),
+                    &self.config.local_id,
+                );
+                let data = shared_key_auth(prf, msk.as_bytes(), &octets)
+                    .as_bytes()
+                    .to_vec();
+                self.send_protected(
+                    now,
+                    sa,
+                    ExchangeType::IkeAuth,
+                    &[Payload::Authentication(Authentication {
+                        method: AuthMethod::SharedKeyMic,
+                        data,
+                    })],
+                    Phase::Authenticating,
+                )?;
+                auth.step = Step::FinalAuth { msk, id_r };
+                Ok(None)
+            }
+            EapOutcome::Failed { error, response } => {
+                if let Some(response) = response {
+                    // The method's last word (e.g. MS-CHAPv2 Failure-Response),
+                    // sent once; we do not wait for more and do not retry.
+                    let message_id = self.next_message_id;
+                    let header = crate::ike::header::Header::new(
+                        self.spi_i,
+                        self.spi_r,
+                        ExchangeType::IkeAuth,
+                        crate::ike::header::Flags::new(true, false),
+                        message_id,
+                    );
+                    let datagrams =
+                        self.protect(&mut auth.sa, header, &[Payload::Eap(response)])?;
+                    self.next_message_id = message_id.wrapping_add(1);
+                    for d in datagrams {
+                        self.queue(d);
+                    }
+                }
+                Err(InitiatorError::Eap(error))
+            }
+        }
+    }
+
+    /// Checks the SC's IDr and AUTH (and certificate) in its first IKE_AUTH
+    /// reply; returns the identity it proved.
+    fn authenticate_sc(
+        &self,
+        sa: &IkeSa,
+        reply: &AuthReply<'_>,
+    ) -> Result<Identification, InitiatorError> {
         let id_r = reply
             .id_r
             .ok_or(InitiatorError::Protocol("IKE_AUTH reply without IDr"))?;
@@ -179,7 +403,6 @@ impl Initiator {
         let sc_auth = reply
             .auth
             .ok_or(InitiatorError::ScAuthInvalid("no AUTH payload"))?;
-        let sa = &auth.sa;
         let prf = sa.suite.prf;
         let octets = signed_octets(
             prf,
@@ -199,12 +422,29 @@ impl Initiator {
                     return Err(InitiatorError::ScAuthInvalid("pre-shared key MAC mismatch"));
                 }
             }
+            ScAuth::Certificate(anchors) => {
+                let expected = ExpectedIdentity::from_id_payload(expected).map_err(|_| {
+                    InitiatorError::Config("the SC identity cannot be matched against certificates")
+                })?;
+                let (end_entity, intermediates) = reply
+                    .certs
+                    .split_first()
+                    .ok_or(InitiatorError::ScAuthInvalid("the SC sent no certificate"))?;
+                let time = self.config.wall_clock.ok_or(InitiatorError::Config(
+                    "certificate checks need the wall-clock time",
+                ))?;
+                let peer =
+                    verify_peer_certificate(end_entity, intermediates, anchors, time, &expected)?;
+                verify_auth(
+                    &peer,
+                    sc_auth.method,
+                    &sc_auth.data,
+                    &octets,
+                    &SIGNATURE_HASHES,
+                )?;
+            }
         }
-        // The SC is authenticated: errors now concern the CHILD_SA.
-        if let Some(notify) = is_error_notify(payloads) {
-            return Err(InitiatorError::from_notify(Phase::Authenticating, notify));
-        }
-        self.child_from_reply(auth, &reply, describe(id_r))
+        Ok(id_r.clone())
     }
 
     fn child_from_reply(

@@ -37,10 +37,9 @@ pub(super) struct IkeSa {
     pub fragmentation: bool,
     pub nat: NatStatus,
     /// Hashes the SC accepts in our RFC 7427 signatures.
-    #[allow(dead_code)] // read by certificate authentication
     pub signature_hashes: Vec<HashAlgorithm>,
     /// CAs the SC trusts for our certificate.
-    #[allow(dead_code)] // read by certificate authentication
+    #[allow(dead_code)] // for choosing among several client certificates
     pub cert_requests: Vec<CertificateRequest>,
 }
 
