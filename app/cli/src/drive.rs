@@ -72,7 +72,13 @@ pub fn drive(
                 initiator.handle_timeout(Instant::now());
             }
             // ICMP errors surface on the next receive; retransmission copes.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionRefused
+                        | io::ErrorKind::HostUnreachable
+                        | io::ErrorKind::NetworkUnreachable
+                ) => {}
             Err(e) => return Err(e),
         }
     }

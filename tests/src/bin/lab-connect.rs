@@ -7,7 +7,9 @@
 //!         needs --ca), cert (our PKCS#8 private key, DER; needs --cert, --ca)
 //! Options: --ca DER (the SC's CA), --cert DER (our certificate),
 //!          --group G (first KE group), --hold SECS (stay up before deleting),
-//!          --tries N and --initial-ms MS (retransmission)
+//!          --tries N and --initial-ms MS (retransmission),
+//!          --only-group G and --encryption aes-gcm|aes-cbc (narrow the IKE
+//!          and ESP proposals to them)
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::{IpAddr, SocketAddr};
@@ -39,6 +41,16 @@ fn identity(text: &str) -> Identification {
     } else {
         Identification::fqdn(text)
     }
+}
+
+fn parse_group(name: &str) -> Result<DhGroup, String> {
+    Ok(match name {
+        "curve25519" => DhGroup::Curve25519,
+        "ecp256" => DhGroup::Ecp256,
+        "ecp384" => DhGroup::Ecp384,
+        "modp2048" => DhGroup::Modp2048,
+        other => return Err(format!("unknown group {other}")),
+    })
 }
 
 fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
@@ -90,14 +102,22 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
         let value = it.next().ok_or("option without value")?;
         match option.as_str() {
             "--ca" | "--cert" => {}
-            "--group" => {
-                config.first_group = match value.as_str() {
-                    "curve25519" => DhGroup::Curve25519,
-                    "ecp256" => DhGroup::Ecp256,
-                    "ecp384" => DhGroup::Ecp384,
-                    "modp2048" => DhGroup::Modp2048,
-                    other => return Err(format!("unknown group {other}").into()),
+            "--group" => config.first_group = parse_group(value)?,
+            "--only-group" => {
+                let group = parse_group(value)?;
+                config.first_group = group;
+                for offer in &mut config.ike_offers {
+                    offer.groups.retain(|g| *g == group);
                 }
+            }
+            "--encryption" => {
+                let cbc = match value.as_str() {
+                    "aes-gcm" => false,
+                    "aes-cbc" => true,
+                    other => return Err(format!("unknown encryption {other}").into()),
+                };
+                config.ike_offers.retain(|o| o.integrity.is_empty() != cbc);
+                config.esp_offers.retain(|o| o.integrity.is_empty() != cbc);
             }
             "--hold" => hold = Duration::from_secs_f64(value.parse()?),
             "--tries" => config.retransmit.tries = value.parse()?,
@@ -144,6 +164,7 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     println!("child_spi_in={:08x}", e.child.spi_in);
     println!("child_spi_out={:08x}", e.child.spi_out);
     println!("child_esn={}", e.child.suite.esn);
+    println!("child_encryption={:?}", e.child.suite.encryption);
     println!("retransmits={}", stats.retransmits);
     println!("cookie_restarts={}", stats.cookie_restarts);
     println!("invalid_ke_restarts={}", stats.invalid_ke_restarts);
