@@ -91,6 +91,16 @@ pub enum CertError {
         /// The key purposes the certificate lists.
         present: String,
     },
+    /// The key usage extension forbids signing (RFC 4945 §5.1.3.2).
+    #[error(
+        "the SC's certificate may not be used for IKE: its key usage ({present}) includes \
+         neither digitalSignature nor nonRepudiation (RFC 4945 §5.1.3.2); reissue it with \
+         digitalSignature"
+    )]
+    KeyUsageForbidsSigning {
+        /// The key usages the certificate lists.
+        present: String,
+    },
     /// A signature in the chain does not verify.
     #[error(
         "a signature in the SC's certificate chain does not verify with its issuer's key: the \
@@ -360,8 +370,9 @@ impl ExtendedKeyUsageValidator for IkeKeyUsage {
 /// Verifies the SC's certificate (RFC 7296 §3.6, RFC 4945 §5): builds a
 /// path from `end_entity_der` through `intermediates` (in any order) to
 /// one of `anchors`, valid at `now`, checks the extended key usage (see
-/// the module documentation), then checks that the certificate names
-/// `expected` (RFC 4945 §3.1). Revocation is not checked.
+/// the module documentation) and that a key usage extension, if any,
+/// allows signing (RFC 4945 §5.1.3.2), then checks that the certificate
+/// names `expected` (RFC 4945 §3.1). Revocation is not checked.
 ///
 /// On success, returns the end-entity's public key for AUTH verification
 /// ([`verify_auth`](super::verify_auth)).
@@ -377,8 +388,8 @@ pub fn verify_peer_certificate(
         reason,
     };
     let ee_der = CertificateDer::from(end_entity_der);
-    let ee = EndEntityCert::try_from(&ee_der)
-        .map_err(|e| malformed("certificate", format!("{e}")))?;
+    let ee =
+        EndEntityCert::try_from(&ee_der).map_err(|e| malformed("certificate", format!("{e}")))?;
     let chain: Vec<CertificateDer<'_>> = intermediates
         .iter()
         .map(|der| CertificateDer::from(*der))
@@ -400,7 +411,24 @@ pub fn verify_peer_certificate(
         Ok((_, parsed)) => parsed,
         Err(e) => return Err(malformed("certificate", format!("{e}"))),
     };
-    let names = CertificateNames::read(&parsed).map_err(|reason| malformed("certificate", reason))?;
+    // RFC 4945 §5.1.3.2: a key usage extension, if present, must allow
+    // digitalSignature or nonRepudiation. webpki does not check it.
+    match parsed.key_usage() {
+        Ok(Some(usage)) if !usage.value.digital_signature() && !usage.value.non_repudiation() => {
+            return Err(CertError::KeyUsageForbidsSigning {
+                present: usage.value.to_string(),
+            });
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return Err(malformed(
+                "certificate",
+                format!("its key usage extension is malformed ({e})"),
+            ))
+        }
+    }
+    let names =
+        CertificateNames::read(&parsed).map_err(|reason| malformed("certificate", reason))?;
     if !names.matches(expected) {
         return Err(CertError::IdentityMismatch {
             expected: expected.clone(),
@@ -452,9 +480,7 @@ fn chain_error(
             trusted: anchors.trusted_text(),
         },
         E::CertExpired { time, not_after } => CertError::Expired {
-            subject: subject_with(not_after.as_secs(), |c| {
-                c.validity().not_after.timestamp()
-            }),
+            subject: subject_with(not_after.as_secs(), |c| c.validity().not_after.timestamp()),
             not_after: format_time(not_after),
             now: format_time(time),
         },

@@ -120,9 +120,7 @@ impl<'a> Reader<'a> {
             }
             len
         };
-        let (value, rest) = after_len
-            .split_at_checked(len)
-            .ok_or(DerError::Truncated)?;
+        let (value, rest) = after_len.split_at_checked(len).ok_or(DerError::Truncated)?;
         self.rest = rest;
         Ok((tag, value))
     }
@@ -191,10 +189,7 @@ pub(crate) fn uint_bits(contents: &[u8]) -> usize {
         None => 0,
         Some(&first) => {
             let leading = usize::try_from(first.leading_zeros()).unwrap_or(0);
-            digits
-                .len()
-                .saturating_mul(8)
-                .saturating_sub(leading)
+            digits.len().saturating_mul(8).saturating_sub(leading)
         }
     }
 }

@@ -78,16 +78,16 @@ impl ExpectedIdentity {
         let malformed = |reason| IdentityError::MalformedId { id_type, reason };
         match id_type {
             IdType::Fqdn => {
-                let name = std::str::from_utf8(&id.data)
-                    .map_err(|_| malformed("it is not text"))?;
+                let name =
+                    std::str::from_utf8(&id.data).map_err(|_| malformed("it is not text"))?;
                 if name.is_empty() {
                     return Err(malformed("it is empty"));
                 }
                 Ok(Self::Fqdn(name.to_owned()))
             }
             IdType::Rfc822Addr => {
-                let addr = std::str::from_utf8(&id.data)
-                    .map_err(|_| malformed("it is not text"))?;
+                let addr =
+                    std::str::from_utf8(&id.data).map_err(|_| malformed("it is not text"))?;
                 if addr.is_empty() {
                     return Err(malformed("it is empty"));
                 }
@@ -243,9 +243,10 @@ impl CertificateNames {
         match expected {
             ExpectedIdentity::Fqdn(name) => self.dns.iter().any(|dns| dns_eq(dns, name)),
             ExpectedIdentity::Ip(addr) => self.ips.contains(addr),
-            ExpectedIdentity::Email(addr) => {
-                self.emails.iter().any(|email| email.eq_ignore_ascii_case(addr))
-            }
+            ExpectedIdentity::Email(addr) => self
+                .emails
+                .iter()
+                .any(|email| email.eq_ignore_ascii_case(addr)),
             ExpectedIdentity::Dn(der) => self.subject_der == *der,
         }
     }
@@ -261,7 +262,11 @@ impl CertificateNames {
             ExpectedIdentity::Dn(_) => vec![format!("\"{}\"", self.subject)],
         };
         if listed.is_empty() {
-            format!("no {} (its subject is \"{}\")", expected.kind(), self.subject)
+            format!(
+                "no {} (its subject is \"{}\")",
+                expected.kind(),
+                self.subject
+            )
         } else {
             listed.join(", ")
         }

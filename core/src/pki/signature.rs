@@ -15,7 +15,8 @@ use crate::ike::types::{AuthMethod, HashAlgorithm};
 /// RFC 5480 §2.1.1, RFC 8410 §3, NIST CSOR).
 pub(crate) mod oid {
     /// rsaEncryption, 1.2.840.113549.1.1.1.
-    pub(crate) const RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+    pub(crate) const RSA_ENCRYPTION: &[u8] =
+        &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
     /// sha1WithRSAEncryption, 1.2.840.113549.1.1.5.
     pub(crate) const SHA1_WITH_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05];
     /// id-mgf1, 1.2.840.113549.1.1.8.
@@ -162,7 +163,9 @@ mod alg_id {
         0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0d, 0x05, 0x00,
     ];
     /// A.3.1 ecdsa-with-sha1.
-    pub(super) const ECDSA_SHA1: &[u8] = &[0x30, 0x09, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01];
+    pub(super) const ECDSA_SHA1: &[u8] = &[
+        0x30, 0x09, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01,
+    ];
     /// A.3.2 ecdsa-with-sha256.
     pub(super) const ECDSA_SHA256: &[u8] = &[
         0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02,
@@ -305,9 +308,7 @@ pub enum SignatureError {
         key: PublicKeyKind,
     },
     /// The RSA key is too small for RFC 8247.
-    #[error(
-        "the key is a {bits}-bit RSA key; at least 2048 bits are required (RFC 8247 §3.2)"
-    )]
+    #[error("the key is a {bits}-bit RSA key; at least 2048 bits are required (RFC 8247 §3.2)")]
     RsaKeyTooSmall {
         /// The modulus size.
         bits: usize,
@@ -643,8 +644,9 @@ fn parse_pss_params(params: Option<Element<'_>>) -> Result<SignatureScheme, Auth
                 )));
             }
             match mgf_params {
-                Some((der::TAG_SEQUENCE, inner)) => hash_algorithm(inner)
-                    .map_err(|e| bad(format!("MGF1 hash: {e}")))?,
+                Some((der::TAG_SEQUENCE, inner)) => {
+                    hash_algorithm(inner).map_err(|e| bad(format!("MGF1 hash: {e}")))?
+                }
                 _ => return Err(bad("MGF1 names no hash".to_owned())),
             }
         }

@@ -18,8 +18,9 @@ use crate::ike::types::{AuthMethod, HashAlgorithm};
 /// pairs do not expose their memory for zeroizing). `Debug` shows only
 /// the kind of key.
 pub struct LocalSigner {
-    /// The key pair.
-    key: SignerKey,
+    /// The key pair (boxed: ring's key pairs are large, and callers keep
+    /// a signer inside their configuration).
+    key: Box<SignerKey>,
     /// Sign RSA Digital Signatures with RSASSA-PSS instead of PKCS #1 v1.5.
     rsa_pss: bool,
     /// Randomness for ECDSA nonces and PSS salts.
@@ -115,7 +116,7 @@ impl LocalSigner {
             }
         };
         Ok(Self {
-            key,
+            key: Box::new(key),
             rsa_pss: false,
             rng,
         })
@@ -132,7 +133,7 @@ impl LocalSigner {
 
     /// The kind of key.
     pub fn key_kind(&self) -> PublicKeyKind {
-        match &self.key {
+        match self.key.as_ref() {
             SignerKey::Rsa(pair) => PublicKeyKind::Rsa {
                 modulus_bits: pair.public().modulus_len().saturating_mul(8),
             },
@@ -144,7 +145,7 @@ impl LocalSigner {
     /// The public key as ring encodes it (an RSAPublicKey, an uncompressed
     /// EC point or 32 Ed25519 octets), to check it against a certificate.
     pub fn public_key(&self) -> &[u8] {
-        match &self.key {
+        match self.key.as_ref() {
             SignerKey::Rsa(pair) => pair.public_key().as_ref(),
             SignerKey::Ecdsa(pair) => pair.fixed.public_key().as_ref(),
             SignerKey::Ed25519(pair) => pair.public_key().as_ref(),
@@ -174,7 +175,7 @@ impl LocalSigner {
             key: self.key_kind(),
             peer: hash_list(peer_hashes),
         };
-        match &self.key {
+        match self.key.as_ref() {
             SignerKey::Rsa(pair) => {
                 let hash = [
                     HashAlgorithm::Sha2_256,

@@ -19,7 +19,7 @@ use crate::ike::sa_init::SIGNATURE_HASHES;
 use crate::ike::types::{
     AuthMethod, CertEncoding, CfgAttributeType, CfgType, ExchangeType, NotifyType,
 };
-use crate::pki::{verify_auth, verify_peer_certificate, ExpectedIdentity};
+use crate::pki::{check_legacy_downgrade, verify_auth, verify_peer_certificate, ExpectedIdentity};
 
 use super::exchange::is_error_notify;
 use super::sa::IkeSa;

@@ -1,1 +1,164 @@
-pub(super) fn placeholder() {}
+//! Certificates made at test time with rcgen.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, SanType, SignatureAlgorithm,
+};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::PrivatePkcs8KeyDer;
+
+use crate::pki::{TrustAnchors, UnixTime};
+
+/// The TEST-ONLY RSA-2048 key (see data/README.md).
+pub(super) const RSA_KEY_PEM: &[u8] = include_bytes!("data/rsa2048-test-key.pem");
+
+/// The validation time of most tests: 2025-06-01 00:00:00 UTC.
+pub(super) fn now() -> UnixTime {
+    UnixTime::since_unix_epoch(Duration::from_secs(1_748_736_000))
+}
+
+/// A certificate and its key.
+pub(super) struct Issued {
+    /// The certificate.
+    pub(super) cert: Certificate,
+    /// Its key pair.
+    pub(super) key: KeyPair,
+}
+
+impl Issued {
+    /// The certificate's DER.
+    pub(super) fn der(&self) -> &[u8] {
+        self.cert.der().as_ref()
+    }
+
+    /// The key's PKCS #8 DER.
+    pub(super) fn pkcs8(&self) -> Vec<u8> {
+        self.key.serialize_der()
+    }
+
+    /// This certificate as the only trust anchor.
+    pub(super) fn anchors(&self) -> TrustAnchors {
+        TrustAnchors::from_der(&[self.der()]).unwrap()
+    }
+}
+
+/// A key type the tests generate.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Alg {
+    /// ECDSA P-256 with SHA-256.
+    P256,
+    /// ECDSA P-384 with SHA-384.
+    P384,
+    /// Ed25519.
+    Ed25519,
+    /// The fixed RSA-2048 test key, signing with SHA-256.
+    Rsa,
+}
+
+/// A key pair of `alg`.
+pub(super) fn key(alg: Alg) -> KeyPair {
+    let sig_alg: &'static SignatureAlgorithm = match alg {
+        Alg::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+        Alg::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+        Alg::Ed25519 => &rcgen::PKCS_ED25519,
+        Alg::Rsa => {
+            let der = PrivatePkcs8KeyDer::from_pem_slice(RSA_KEY_PEM).unwrap();
+            return KeyPair::from_pkcs8_der_and_sign_algo(&der, &rcgen::PKCS_RSA_SHA256).unwrap();
+        }
+    };
+    KeyPair::generate_for(sig_alg).unwrap()
+}
+
+/// Parameters with a subject CN and a validity of 2020 to 2040.
+fn params(cn: &str) -> CertificateParams {
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(DnType::OrganizationName, "Softwire Test");
+    dn.push(DnType::CommonName, cn);
+    params.distinguished_name = dn;
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+    params
+}
+
+/// A self-signed CA.
+pub(super) fn ca(cn: &str, alg: Alg) -> Issued {
+    let key = key(alg);
+    let mut params = params(cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let cert = params.self_signed(&key).unwrap();
+    Issued { cert, key }
+}
+
+/// An intermediate CA issued by `issuer`.
+pub(super) fn intermediate(issuer: &Issued, cn: &str, alg: Alg) -> Issued {
+    let key = key(alg);
+    let mut params = params(cn);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let cert = params.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+    Issued { cert, key }
+}
+
+/// What an end-entity certificate should contain.
+pub(super) struct Leaf {
+    /// Subject CN.
+    pub(super) cn: &'static str,
+    /// subjectAltNames.
+    pub(super) sans: Vec<SanType>,
+    /// Extended key usages (none: no extension).
+    pub(super) ekus: Vec<ExtendedKeyUsagePurpose>,
+    /// Validity, as (year, year).
+    pub(super) years: (i32, i32),
+    /// Key type.
+    pub(super) alg: Alg,
+    /// Key usages.
+    pub(super) key_usages: Vec<KeyUsagePurpose>,
+}
+
+impl Leaf {
+    /// An SC certificate for `sc.example.net` with a P-256 key, valid
+    /// 2020 to 2040, without extended key usage.
+    pub(super) fn sc() -> Self {
+        Self {
+            cn: "sc.example.net",
+            sans: vec![dns("sc.example.net")],
+            ekus: Vec::new(),
+            years: (2020, 2040),
+            alg: Alg::P256,
+            key_usages: vec![KeyUsagePurpose::DigitalSignature],
+        }
+    }
+
+    /// Issues it under `issuer`.
+    pub(super) fn issue(self, issuer: &Issued) -> Issued {
+        let key = key(self.alg);
+        let mut params = params(self.cn);
+        params.subject_alt_names = self.sans;
+        params.extended_key_usages = self.ekus;
+        params.key_usages = self.key_usages;
+        params.not_before = rcgen::date_time_ymd(self.years.0, 1, 1);
+        params.not_after = rcgen::date_time_ymd(self.years.1, 1, 1);
+        let cert = params.signed_by(&key, &issuer.cert, &issuer.key).unwrap();
+        Issued { cert, key }
+    }
+}
+
+/// A dNSName subjectAltName.
+pub(super) fn dns(name: &str) -> SanType {
+    SanType::DnsName(name.try_into().unwrap())
+}
+
+/// An rfc822Name subjectAltName.
+pub(super) fn email(addr: &str) -> SanType {
+    SanType::Rfc822Name(addr.try_into().unwrap())
+}
+
+/// An iPAddress subjectAltName.
+pub(super) fn ip(addr: &str) -> SanType {
+    SanType::IpAddress(addr.parse::<IpAddr>().unwrap())
+}
