@@ -435,6 +435,9 @@ impl Initiator {
                 ))?;
                 let peer =
                     verify_peer_certificate(end_entity, intermediates, anchors, time, &expected)?;
+                // An SC that announced SHA-2 signatures must not fall back to
+                // SHA-1 RSA_SIG (a downgrade), RFC 7427 §4.
+                check_legacy_downgrade(sc_auth.method, &sa.signature_hashes)?;
                 verify_auth(
                     &peer,
                     sc_auth.method,
