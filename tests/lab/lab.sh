@@ -3,15 +3,21 @@
 # network, each in its own network namespace. See tests/lab/README.md.
 #
 # usage: lab.sh up | down | status | env
-#        lab.sh exec ROLE CMD...          (roles: hotspot, nat, sc, site)
+#        lab.sh exec ROLE CMD...          (roles: hotspot, nat, inet, sc, site,
+#                                          rogue-identity, rogue-ca)
 #        lab.sh swanctl COMMAND [ARGS...] (against the SC)
 #        lab.sh capture start ROLE [IFACE] [NAME] | stop [NAME] | list
 #        lab.sh sw-client up | initiate CONN | terminate CONN | status
 #                         | swanctl COMMAND [ARGS...] | down
+#        lab.sh rogues up | down | env | swanctl NAME COMMAND [ARGS...]
+#        lab.sh sc-cookies on | off       (restarts the SC's charon)
+#        lab.sh drop-ike-auth N | off | status ; lab.sh drop-ike-auth-count
+#        lab.sh block-sc on | off | status
 #        lab.sh dir                       (prints LAB_DIR)
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
 # env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
-#        SC_KEY_TYPE / CLIENT_KEY_TYPE (rsa|ecdsa), LAB_KEEP_DIR=1
+#        SC_KEY_TYPE / CLIENT_KEY_TYPE (rsa|ecdsa), LAB_KEEP_DIR=1,
+#        LAB_ROGUES=1 (up starts the rogues), LAB_SC_COOKIES=1 (SC demands cookies)
 set -euo pipefail
 
 LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,11 +32,15 @@ LAB_CONF="$LAB_ROOT/conf"
 . "$LAB_ROOT/lib/charon.sh"
 # shellcheck source=lib/capture.sh
 . "$LAB_ROOT/lib/capture.sh"
+# shellcheck source=lib/rogues.sh
+. "$LAB_ROOT/lib/rogues.sh"
+# shellcheck source=lib/faults.sh
+. "$LAB_ROOT/lib/faults.sh"
 
 LAB_MARKER="$LAB_DIR/.softwire-lab"
 
 usage() {
-    sed -n '5,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -99,13 +109,22 @@ LAB_SWANCTL_DIR=$LAB_DIR/swanctl
 LAB_CHARON_LOG=$LAB_DIR/charon.log
 LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")
 LAB_CAPTURE_DIR=$CAPTURE_DIR
+LAB_NS_INET=$NS_INET
+LAB_SC_COOKIES=$(sc_cookies_enabled && echo 1 || echo 0)
+LAB_COOKIE_PRIMER_ADDR=$COOKIE_PRIMER_ADDR4
+LAB_ROGUES=$(rogues_running && echo 1 || echo 0)
 EOF
+    if rogues_running; then
+        rogues_env >>"$f"
+    fi
 }
 
 lab_down() {
     if [[ -d "$PID_DIR" ]]; then
         stop_proc client-charon
         capture_stop >/dev/null
+        stop_proc rogue-identity-charon
+        stop_proc rogue-ca-charon
         stop_proc charon
         stop_proc dnsmasq-nat
         stop_proc dnsmasq-site
@@ -145,6 +164,11 @@ lab_up() {
     chmod 700 "$LAB_DIR"
     touch "$LAB_MARKER"
 
+    case "${LAB_SC_COOKIES:-0}" in
+        1 | yes) echo 1 >"$LAB_DIR/sc-cookies" ;;
+        0 | no | "") echo 0 >"$LAB_DIR/sc-cookies" ;;
+        *) die "LAB_SC_COOKIES must be 0 or 1, got '$LAB_SC_COOKIES'" ;;
+    esac
     random_token 32 >"$LAB_DIR/psk"
     random_token 20 >"$LAB_DIR/eap-password"
     chmod 600 "$LAB_DIR/psk" "$LAB_DIR/eap-password"
@@ -153,6 +177,11 @@ lab_up() {
     net_up
     net_dns_up
     sc_up
+    case "${LAB_ROGUES:-0}" in
+        1 | yes) rogues_up ;;
+        0 | no | "") ;;
+        *) die "LAB_ROGUES must be 0 or 1, got '$LAB_ROGUES'" ;;
+    esac
     write_env
 
     trap - EXIT INT TERM
@@ -168,6 +197,18 @@ lab_status() {
     sc_swanctl --list-conns
     echo "== security associations"
     sc_swanctl --list-sas
+    echo "== cookies: $(sc_cookies_enabled && echo on || echo off)"
+    if nsx "$NS_NAT" nft list table ip lab_faults >/dev/null 2>&1; then
+        echo "== faults"
+        block_sc status
+        drop_ike_auth_status
+    fi
+    local r
+    for r in "${ROGUE_NAMES[@]}"; do
+        if pid="$(pid_of "$r-charon")"; then
+            echo "== $r: charon pid $pid, vici $(rogue_vici_uri "$r")"
+        fi
+    done
 }
 
 cmd_sw_client() {
@@ -201,6 +242,70 @@ cmd_capture() {
         stop) capture_stop "$@" ;;
         list) capture_list ;;
         *) usage ;;
+    esac
+}
+
+on_rogues_failure() {
+    local rc=$?
+    trap - EXIT INT TERM
+    log "rogues up failed (exit $rc), removing the rogues"
+    rogues_down || true
+    write_env || true
+    exit "$rc"
+}
+
+# rogues up|down|env|swanctl NAME COMMAND [ARGS...]
+cmd_rogues() {
+    local sub="${1:-}"
+    shift || true
+    case "$sub" in
+        up)
+            ns_exists "$NS_INET" || die "lab $LAB_ID is not up"
+            trap on_rogues_failure EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            rogues_up
+            write_env
+            trap - EXIT INT TERM
+            echo "LAB_ROGUES=1"
+            rogues_env
+            ;;
+        down)
+            rogues_down
+            if [[ -s "$LAB_DIR/env" ]]; then write_env; fi
+            echo "LAB_ROGUES=0"
+            ;;
+        env)
+            rogues_running || die "the rogues are not running (lab.sh rogues up)"
+            rogues_env
+            ;;
+        swanctl) rogue_swanctl "$@" ;;
+        *) usage ;;
+    esac
+}
+
+# sc-cookies on|off : restart the SC's charon with or without cookies
+cmd_sc_cookies() {
+    local mode="${1:-}"
+    case "$mode" in
+        on) mode=1 ;;
+        off) mode=0 ;;
+        *) usage ;;
+    esac
+    ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
+    echo "$mode" >"$LAB_DIR/sc-cookies"
+    stop_proc charon
+    sc_charon_start
+    write_env
+    echo "LAB_SC_COOKIES=$mode"
+    echo "LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")"
+}
+
+cmd_drop_ike_auth() {
+    case "${1:-}" in
+        status) drop_ike_auth_status ;;
+        "") usage ;;
+        *) drop_ike_auth "$1" ;;
     esac
 }
 
@@ -244,6 +349,11 @@ main() {
         capture-start) require_root && capture_start "$@" ;;
         capture-stop) require_root && capture_stop "$@" ;;
         sw-client) require_root && cmd_sw_client "$@" ;;
+        rogues) require_root && cmd_rogues "$@" ;;
+        sc-cookies) require_root && cmd_sc_cookies "$@" ;;
+        drop-ike-auth) require_root && cmd_drop_ike_auth "$@" ;;
+        drop-ike-auth-count) require_root && drop_ike_auth_count ;;
+        block-sc) require_root && block_sc "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

@@ -14,11 +14,13 @@ ESP_PROPOSALS="$ESP_NOPFS, $ESP_PFS"
 
 CHARON_ENC_LEVEL="${CHARON_ENC_LEVEL:-2}"
 
-# charon_conf ROLE OUT LOG VICI_URI INSTALL_VIP
+# charon_conf ROLE OUT LOG VICI_URI INSTALL_VIP [EXTRA_SETTINGS] [NET_LEVEL] [ENC_LEVEL]
+# EXTRA_SETTINGS: lines inserted into the charon { } section.
 charon_conf() {
     render "$LAB_CONF/strongswan.conf.tmpl" "$2" \
         ROLE="$1" LOG_FILE="$3" VICI_URI="$4" INSTALL_VIRTUAL_IP="$5" \
-        ENC_LEVEL="$CHARON_ENC_LEVEL"
+        EXTRA_SETTINGS="${6:-    # (no extra settings)}" NET_LEVEL="${7:-1}" \
+        ENC_LEVEL="${8:-$CHARON_ENC_LEVEL}"
 }
 
 # charon_start NAME NS CONF LOG VICI_URI
@@ -44,6 +46,43 @@ charon_start() {
 
 # ---- SC --------------------------------------------------------------------
 
+# strongswan.conf settings that make the SC demand a COOKIE (RFC 7296 2.6).
+# charon 5.9.8 (src/libcharon/network/receiver.c) sends one when the number
+# of half-open responder IKE_SAs is >= cookie_threshold before the request
+# is counted; 0 switches cookies off. So no setting alone covers the very
+# first IKE_SA_INIT: with threshold 1 the lab keeps one half-open IKE_SA
+# open (see cookie_prime), and a long half_open_timeout keeps it open. A
+# high block_threshold keeps half-open SAs a client abandons from locking
+# its address out meanwhile.
+SC_COOKIE_SETTINGS="    # LAB_SC_COOKIES=1: demand a COOKIE for every IKE_SA_INIT (with the
+    # lab's half-open IKE_SA from $COOKIE_PRIMER_ADDR4 always present).
+    dos_protection = yes
+    cookie_threshold = 1
+    half_open_timeout = 86400
+    block_threshold = 100"
+
+# sc_cookies_enabled : the SC runs (or is to run) in cookie mode
+sc_cookies_enabled() {
+    [[ "$(cat "$LAB_DIR/sc-cookies" 2>/dev/null)" == 1 ]]
+}
+
+# sc_charon_start : (re)writes the SC's strongswan.conf for the current
+# cookie mode, starts its charon and loads its connections.
+sc_charon_start() {
+    if sc_cookies_enabled; then
+        charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no \
+            "$SC_COOKIE_SETTINGS" 2
+    else
+        charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no
+    fi
+    charon_start charon "$NS_SC" "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI"
+    sc_swanctl --load-all --noprompt >"$LAB_DIR/load-all.log" 2>&1 ||
+        die "swanctl --load-all failed: $(cat "$LAB_DIR/load-all.log")"
+    if sc_cookies_enabled; then
+        cookie_prime
+    fi
+}
+
 sc_up() {
     local sw="$LAB_DIR/swanctl"
     mkdir -p "$sw"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
@@ -61,10 +100,7 @@ sc_up() {
         PSK="$(<"$LAB_DIR/psk")" EAP_PASSWORD="$(<"$LAB_DIR/eap-password")"
     chmod 600 "$sw/swanctl.conf"
 
-    charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no
-    charon_start charon "$NS_SC" "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI"
-    sc_swanctl --load-all --noprompt >"$LAB_DIR/load-all.log" 2>&1 ||
-        die "swanctl --load-all failed: $(cat "$LAB_DIR/load-all.log")"
+    sc_charon_start
 }
 
 # sc_swanctl COMMAND [ARGS...] : swanctl against the SC's vici socket
@@ -103,7 +139,8 @@ client_up() {
     esac
 
     render "$LAB_CONF/client-swanctl.conf.tmpl" "$sw/swanctl.conf" \
-        SC_ADDR="$SC_OUT_ADDR4" SC_ID="$SC_ID" PSK_CLIENT_ID="$PSK_CLIENT_ID" \
+        SC_ADDR="${SW_CLIENT_REMOTE_ADDR:-$SC_OUT_ADDR4}" SC_ID="${SW_CLIENT_REMOTE_ID:-$SC_ID}" \
+        PSK_CLIENT_ID="$PSK_CLIENT_ID" \
         EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
         IKE_PROPOSALS="${SW_CLIENT_PROPOSALS:-$IKE_PROPOSALS}" \
         CLIENT_ESP_PROPOSALS="${SW_CLIENT_ESP_PROPOSALS:-$esp}" \

@@ -14,7 +14,16 @@ NS_HOT="${LAB_ID}-hot"
 NS_NAT="${LAB_ID}-nat"
 NS_SC="${LAB_ID}-sc"
 NS_SITE="${LAB_ID}-site"
-LAB_ALL_NS=("$NS_HOT" "$NS_NAT" "$NS_SC" "$NS_SITE")
+# The internet segment: a bridge in its own namespace, between nat and sc
+# (and the rogue responders, when they run).
+NS_INET="${LAB_ID}-inet"
+# Rogue responders (opt-in: LAB_ROGUES=1 or "lab.sh rogues up").
+NS_RID="${LAB_ID}-rid"
+NS_RCA="${LAB_ID}-rca"
+# Namespaces every "up" creates; all namespaces a lab may own (teardown,
+# PID checks).
+LAB_BASE_NS=("$NS_HOT" "$NS_NAT" "$NS_INET" "$NS_SC" "$NS_SITE")
+LAB_ALL_NS=("${LAB_BASE_NS[@]}" "$NS_RID" "$NS_RCA")
 
 # Address plan (documentation ranges only; identical in every lab).
 HOT_ADDR4=192.0.2.100
@@ -23,6 +32,11 @@ HOT_NET4=192.0.2.0/24
 NAT_OUT_ADDR4=198.51.100.10
 SC_OUT_ADDR4=198.51.100.1
 INET_NET4=198.51.100.0/24
+# Rogue responders on the internet segment, and the source of the half-open
+# IKE_SA_INIT that keeps the SC demanding cookies (LAB_SC_COOKIES=1).
+ROGUE_ID_ADDR4=198.51.100.66
+ROGUE_CA_ADDR4=198.51.100.67
+COOKIE_PRIMER_ADDR4=198.51.100.2
 SC_SITE_ADDR4=203.0.113.1
 SC_SITE_ADDR6=2001:db8:5173::1
 SITE_ADDR4=203.0.113.10
@@ -40,6 +54,7 @@ PSK_CLIENT_ID=psk-client@example.net
 EAP_USER=alice@eap.example.net
 EAP_ID_PATTERN='*@eap.example.net'
 CLIENT_ID=client@example.net
+ROGUE_ID=rogue.example.net
 
 SC_KEY_TYPE="${SC_KEY_TYPE:-rsa}"
 CLIENT_KEY_TYPE="${CLIENT_KEY_TYPE:-$SC_KEY_TYPE}"
@@ -70,7 +85,10 @@ role_ns() {
         nat) echo "$NS_NAT" ;;
         sc | server) echo "$NS_SC" ;;
         site) echo "$NS_SITE" ;;
-        *) die "unknown role '$1' (roles: hotspot, nat, sc, site)" ;;
+        inet | internet) echo "$NS_INET" ;;
+        rogue-identity | rid) echo "$NS_RID" ;;
+        rogue-ca | rca) echo "$NS_RCA" ;;
+        *) die "unknown role '$1' (roles: hotspot, nat, inet, sc, site, rogue-identity, rogue-ca)" ;;
     esac
 }
 

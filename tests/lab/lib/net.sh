@@ -1,9 +1,14 @@
 # shellcheck shell=bash
 # Topology: namespaces, veth links, addresses, routes, NAT and filters.
 #
-#   hotspot eth0 --- eth0 nat eth1 --- eth0 sc eth1 --- eth0 site
-#   192.0.2.100     192.0.2.1  198.51.100.10  198.51.100.1  203.0.113.1/25
-#                                                           2001:db8:5173::1/64
+#   hotspot eth0 --- eth0 nat eth1 --- [br0 in inet] --- eth0 sc eth1 --- eth0 site
+#   192.0.2.100     192.0.2.1  198.51.100.10           198.51.100.1  203.0.113.1/25
+#                                           |                       2001:db8:5173::1/64
+#                    (rogues, opt-in) eth0 rogue-identity 198.51.100.66
+#                                     eth0 rogue-ca       198.51.100.67
+#
+# The internet segment 198.51.100.0/24 is a bridge (br0) in its own namespace
+# "inet"; its ports are named after the peer: nat, sc, rogue-id, rogue-ca.
 #
 # The hotspot cannot reach the site except through a tunnel: nat has no route
 # to 203.0.113.0/25 (nor a default route), and the SC's nftables forward
@@ -35,6 +40,46 @@ net_link() {
     nsx "$ns_b" ip link set "$tb" name "$if_b"
 }
 
+# The internet segment: br0 in the inet namespace, a plain switch (no IPv6,
+# no STP, so ports forward at once; no address, except 198.51.100.2 that
+# cookie_prime adds in cookie mode).
+net_inet_bridge_up() {
+    nsx "$NS_INET" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    nsx "$NS_INET" ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+    nsx "$NS_INET" ip link set br0 up
+}
+
+# net_inet_port IFNAME : attach a veth end in the inet namespace to br0
+net_inet_port() {
+    nsx "$NS_INET" ip link set "$1" master br0
+    nsx "$NS_INET" ip link set "$1" up
+}
+
+# net_rogue_up NS PORT LINK_N ADDR4 : a rogue responder's namespace on the
+# internet segment (eth0, IPv4 only), bridge port PORT in inet.
+net_rogue_up() {
+    local ns="$1" port="$2" n="$3" addr="$4"
+    net_ns_create "$ns"
+    net_link "$n" "$ns" eth0 "$NS_INET" "$port"
+    net_inet_port "$port"
+    nsx "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    nsx "$ns" ip addr add "$addr/24" dev eth0
+    nsx "$ns" ip link set eth0 up
+    net_write_resolv "$ns" 127.0.0.1
+}
+
+# net_ns_remove NS : delete one namespace and its /etc/netns directory
+net_ns_remove() {
+    local ns="$1"
+    if ns_exists "$ns"; then
+        ip netns delete "$ns" || log "could not delete namespace $ns"
+    fi
+    if [[ -d "/etc/netns/$ns" ]]; then
+        rm -f "/etc/netns/$ns/resolv.conf"
+        rmdir "/etc/netns/$ns" 2>/dev/null || rm -rf "/etc/netns/$ns"
+    fi
+}
+
 net_write_resolv() {
     local ns="$1" server="$2"
     printf '# Softwire lab %s (%s)\nnameserver %s\n' "$LAB_ID" "$ns" "$server" \
@@ -43,12 +88,16 @@ net_write_resolv() {
 
 net_up() {
     local ns
-    for ns in "${LAB_ALL_NS[@]}"; do
+    for ns in "${LAB_BASE_NS[@]}"; do
         net_ns_create "$ns"
     done
+    net_inet_bridge_up
     net_link 1 "$NS_HOT" eth0 "$NS_NAT" eth0
-    net_link 2 "$NS_NAT" eth1 "$NS_SC" eth0
+    net_link 2 "$NS_NAT" eth1 "$NS_INET" nat
     net_link 3 "$NS_SC" eth1 "$NS_SITE" eth0
+    net_link 4 "$NS_SC" eth0 "$NS_INET" sc
+    net_inet_port nat
+    net_inet_port sc
 
     # hotspot: IPv4 only on its link. IPv6 stays enabled elsewhere in the
     # namespace (not net.ipv6.conf.all) so that a VPN client's TUN device
@@ -95,6 +144,7 @@ net_up() {
     net_write_resolv "$NS_NAT" "$NAT_IN_ADDR4"
     net_write_resolv "$NS_SC" "$DNS4"
     net_write_resolv "$NS_SITE" "$DNS4"
+    net_write_resolv "$NS_INET" 127.0.0.1
 }
 
 # DNS: the coffee shop's resolver on nat (knows sc.example.net only) and the
@@ -145,18 +195,12 @@ net_down() {
     local ns n s
     net_kill_leftovers
     for ns in "${LAB_ALL_NS[@]}"; do
-        if ns_exists "$ns"; then
-            ip netns delete "$ns" || log "could not delete namespace $ns"
-        fi
-        if [[ -d "/etc/netns/$ns" ]]; then
-            rm -f "/etc/netns/$ns/resolv.conf"
-            rmdir "/etc/netns/$ns" 2>/dev/null || rm -rf "/etc/netns/$ns"
-        fi
+        net_ns_remove "$ns"
     done
     # /etc/netns itself, only if it is empty now (another lab may use it).
     rmdir /etc/netns 2>/dev/null || true
     # Temporary veth names left in the root namespace by a failed "up".
-    for n in 1 2 3; do
+    for n in 1 2 3 4 5 6; do
         for s in a b; do
             if ip link show "$(tmp_ifname "$n" "$s")" >/dev/null 2>&1; then
                 ip link delete "$(tmp_ifname "$n" "$s")" 2>/dev/null || true

@@ -8,6 +8,7 @@
 
 PKI_DIR="$LAB_DIR/pki"
 CA_DN="C=US, O=Softwire Lab, CN=Softwire Lab Root CA"
+ROGUE_CA_DN="CN=Rogue CA"
 
 # pki_key TYPE OUT_PEM : generate a private key (rsa 2048 or ecdsa P-256)
 pki_key() {
@@ -20,13 +21,20 @@ pki_key() {
     chmod 600 "$out"
 }
 
-# pki_issue KEY OUT DN SAN FLAG...
+# pki_issue KEY OUT DN SAN FLAG...  (signed by the lab CA)
 pki_issue() {
-    local key="$1" out="$2" dn="$3" san="$4" flags=() f
+    local key="$1" out="$2" dn="$3" san="$4"
     shift 4
+    pki_issue_by "$PKI_DIR/ca.crt.pem" "$PKI_DIR/ca.key.pem" "$key" "$out" "$dn" "$san" "$@"
+}
+
+# pki_issue_by CA_CERT CA_KEY KEY OUT DN SAN FLAG...
+pki_issue_by() {
+    local cacert="$1" cakey="$2" key="$3" out="$4" dn="$5" san="$6" flags=() f
+    shift 6
     for f in "$@"; do flags+=(--flag "$f"); done
     pki --pub --in "$key" 2>>"$PKI_DIR/pki.log" |
-        pki --issue --cacert "$PKI_DIR/ca.crt.pem" --cakey "$PKI_DIR/ca.key.pem" \
+        pki --issue --cacert "$cacert" --cakey "$cakey" \
             --dn "$dn" --san "$san" "${flags[@]}" --lifetime 30 \
             --digest sha256 --outform pem >"$out" 2>>"$PKI_DIR/pki.log"
 }
@@ -61,4 +69,31 @@ pki_up() {
         -outform DER -out "$PKI_DIR/client.key.der"
     rm -f "$PKI_DIR/client.key.orig.pem"
     chmod 600 "$PKI_DIR"/*.key.*
+}
+
+# Rogue responders' credentials (made by "rogues up", not at every "up"):
+#   rogue-identity.{crt,key}.pem, .crt.der   lab CA, CN/SAN dns rogue.example.net
+#   rogue-ca-ca.{crt,key}.pem, .crt.der      self-made "CN=Rogue CA"
+#   rogue-ca.{crt,key}.pem, .crt.der         Rogue CA, CN/SAN dns sc.example.net
+pki_rogues_up() {
+    [[ -s "$PKI_DIR/ca.key.pem" ]] || die "lab PKI missing (run: lab.sh up)"
+    pki_key "$SC_KEY_TYPE" "$PKI_DIR/rogue-identity.key.pem"
+    pki_issue "$PKI_DIR/rogue-identity.key.pem" "$PKI_DIR/rogue-identity.crt.pem" \
+        "C=US, O=Softwire Lab, CN=$ROGUE_ID" "$ROGUE_ID" serverAuth ikeIntermediate ||
+        die "rogue-identity certificate failed, see $PKI_DIR/pki.log"
+
+    pki_key rsa "$PKI_DIR/rogue-ca-ca.key.pem"
+    pki --self --ca --lifetime 30 --in "$PKI_DIR/rogue-ca-ca.key.pem" --dn "$ROGUE_CA_DN" \
+        --digest sha256 --outform pem >"$PKI_DIR/rogue-ca-ca.crt.pem" 2>>"$PKI_DIR/pki.log" ||
+        die "Rogue CA creation failed, see $PKI_DIR/pki.log"
+    pki_key "$SC_KEY_TYPE" "$PKI_DIR/rogue-ca.key.pem"
+    pki_issue_by "$PKI_DIR/rogue-ca-ca.crt.pem" "$PKI_DIR/rogue-ca-ca.key.pem" \
+        "$PKI_DIR/rogue-ca.key.pem" "$PKI_DIR/rogue-ca.crt.pem" \
+        "C=US, O=Softwire Lab, CN=$SC_ID" "$SC_ID" serverAuth ikeIntermediate ||
+        die "rogue-ca certificate failed, see $PKI_DIR/pki.log"
+
+    local c
+    for c in rogue-identity rogue-ca-ca rogue-ca; do
+        openssl x509 -in "$PKI_DIR/$c.crt.pem" -outform DER -out "$PKI_DIR/$c.crt.der"
+    done
 }
