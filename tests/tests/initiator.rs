@@ -208,3 +208,112 @@ fn unreachable_sc_times_out_naming_the_phase() {
     assert!(took >= std::time::Duration::from_millis(1400), "{took:?}");
     assert_eq!(r["retransmits"], "2");
 }
+
+/// Connects with EAP to `sc_addr` (a rogue), expecting refusal.
+fn eap_to(lab: &Lab, sc_addr: &str) -> (HashMap<String, String>, bool) {
+    run(
+        lab,
+        &[
+            sc_addr,
+            "eap",
+            lab.get("LAB_EAP_ID"),
+            lab.get("LAB_SC_ID"),
+            lab.get("LAB_EAP_PASSWORD_FILE"),
+            "--ca",
+            lab.get("LAB_CA_CERT_DER"),
+        ],
+    )
+}
+
+/// What a rogue's charon log says it received from us: every parsed
+/// request's payload list.
+fn parsed_requests(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("parsed IKE_AUTH request") || l.contains("parsed INFORMATIONAL request")
+        })
+        .collect()
+}
+
+#[test]
+fn rogue_scs_are_refused_before_any_user_secret_leaves() {
+    let lab = Lab::up().unwrap();
+    let rogues = lab.run(&["rogues", "up"]).unwrap();
+    let rogue_env: HashMap<String, String> = String::from_utf8_lossy(&rogues.stdout)
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+
+    // A certificate from the right CA, for another identity.
+    let (r, ok) = eap_to(&lab, &rogue_env["LAB_ROGUE_IDENTITY_ADDR"]);
+    assert!(!ok, "{r:?}");
+    assert!(
+        r["error"].contains("rogue.example.net") && r["error"].contains("sc.example.net"),
+        "{r:?}"
+    );
+    // A certificate for the right identity, from an unknown CA.
+    let (r, ok) = eap_to(&lab, &rogue_env["LAB_ROGUE_CA_ADDR"]);
+    assert!(!ok, "{r:?}");
+    assert!(r["error"].contains("unknown issuer"), "{r:?}");
+    assert!(r["error"].contains("Rogue CA"), "{r:?}");
+
+    for log_key in ["LAB_ROGUE_IDENTITY_LOG", "LAB_ROGUE_CA_LOG"] {
+        let log = std::fs::read_to_string(&rogue_env[log_key]).unwrap();
+        let requests = parsed_requests(&log);
+        // The rogue got our first IKE_AUTH (identities, no AUTH) and our
+        // DELETE, nothing else: no EAP response, no AUTH from the password.
+        assert_eq!(requests.len(), 2, "{log_key}: {requests:#?}");
+        assert!(
+            requests[0].contains("IKE_AUTH request 1 [ IDi"),
+            "{requests:#?}"
+        );
+        assert!(
+            requests[1].contains("INFORMATIONAL request 2 [ D ]"),
+            "{requests:#?}"
+        );
+        for line in &requests {
+            assert!(!line.contains("EAP/RES"), "{log_key}: {line}");
+            assert!(!line.contains(" AUTH "), "{log_key}: {line}");
+        }
+        assert!(!log.contains("with EAP successful"), "{log_key}");
+    }
+}
+
+#[test]
+fn cookie_demanded_by_the_sc_is_returned() {
+    let lab = Lab::up().unwrap();
+    lab.run(&["sc-cookies", "on"]).unwrap();
+    let (r, ok) = connect(&lab, "psk", &[]);
+    assert!(ok, "{r:?}");
+    assert_eq!(r["cookie_restarts"], "1");
+    let log = std::fs::read_to_string(lab.get("LAB_CHARON_LOG")).unwrap();
+    assert!(
+        log.contains("sending COOKIE notify to 198.51.100.10"),
+        "no cookie sent:\n{log}"
+    );
+    let with_cookie = log
+        .lines()
+        .filter(|l| l.contains("parsed IKE_SA_INIT request 0 [ N(COOKIE) SA KE No"))
+        .count();
+    assert_eq!(
+        with_cookie, 1,
+        "strongSwan did not get our request with its cookie first"
+    );
+}
+
+#[test]
+fn dropped_ike_auth_requests_are_retransmitted() {
+    let lab = Lab::up().unwrap();
+    lab.run(&["drop-ike-auth", "2"]).unwrap();
+    let started = std::time::Instant::now();
+    let (r, ok) = connect(&lab, "psk", &[]);
+    assert!(ok, "{r:?}");
+    assert_eq!(r["retransmits"], "2", "{r:?}");
+    let dropped = lab.run(&["drop-ike-auth-count"]).unwrap();
+    assert_eq!(String::from_utf8_lossy(&dropped.stdout).trim(), "2");
+    // Up after the 0.5 s and 1 s waits of the default back-off.
+    let established_ms: f64 = r["established_ms"].parse().unwrap();
+    assert!((1500.0..3000.0).contains(&established_ms), "{r:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
