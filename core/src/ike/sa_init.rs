@@ -33,11 +33,13 @@ pub struct SaInitRequest<'a> {
     pub remote: SocketAddr,
 }
 
-/// The hash algorithms we accept in RFC 7427 signatures.
-pub const SIGNATURE_HASHES: [HashAlgorithm; 3] = [
+/// The hash algorithms we accept in RFC 7427 signatures; IDENTITY is
+/// Ed25519's (RFC 8420 §2).
+pub const SIGNATURE_HASHES: [HashAlgorithm; 4] = [
     HashAlgorithm::Sha2_256,
     HashAlgorithm::Sha2_384,
     HashAlgorithm::Sha2_512,
+    HashAlgorithm::Identity,
 ];
 
 impl SaInitRequest<'_> {

@@ -46,7 +46,7 @@ mod signature;
 mod signer;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use chain::{
     certreq_authority, verify_peer_certificate, CertError, TrustAnchors, VerifiedPeer,

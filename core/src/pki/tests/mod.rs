@@ -5,4 +5,4 @@ mod auth;
 mod chain;
 mod lab;
 mod rfc7427;
-mod support;
+pub(crate) mod support;

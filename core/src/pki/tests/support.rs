@@ -13,41 +13,41 @@ use rustls_pki_types::PrivatePkcs8KeyDer;
 use crate::pki::{TrustAnchors, UnixTime};
 
 /// The TEST-ONLY RSA-2048 key (see data/README.md).
-pub(super) const RSA_KEY_PEM: &[u8] = include_bytes!("data/rsa2048-test-key.pem");
+pub(crate) const RSA_KEY_PEM: &[u8] = include_bytes!("data/rsa2048-test-key.pem");
 
 /// The validation time of most tests: 2025-06-01 00:00:00 UTC.
-pub(super) fn now() -> UnixTime {
+pub(crate) fn now() -> UnixTime {
     UnixTime::since_unix_epoch(Duration::from_secs(1_748_736_000))
 }
 
 /// A certificate and its key.
-pub(super) struct Issued {
+pub(crate) struct Issued {
     /// The certificate.
-    pub(super) cert: Certificate,
+    pub(crate) cert: Certificate,
     /// Its key pair.
-    pub(super) key: KeyPair,
+    pub(crate) key: KeyPair,
 }
 
 impl Issued {
     /// The certificate's DER.
-    pub(super) fn der(&self) -> &[u8] {
+    pub(crate) fn der(&self) -> &[u8] {
         self.cert.der().as_ref()
     }
 
     /// The key's PKCS #8 DER.
-    pub(super) fn pkcs8(&self) -> Vec<u8> {
+    pub(crate) fn pkcs8(&self) -> Vec<u8> {
         self.key.serialize_der()
     }
 
     /// This certificate as the only trust anchor.
-    pub(super) fn anchors(&self) -> TrustAnchors {
+    pub(crate) fn anchors(&self) -> TrustAnchors {
         TrustAnchors::from_der(&[self.der()]).unwrap()
     }
 }
 
 /// A key type the tests generate.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Alg {
+pub(crate) enum Alg {
     /// ECDSA P-256 with SHA-256.
     P256,
     /// ECDSA P-384 with SHA-384.
@@ -59,7 +59,7 @@ pub(super) enum Alg {
 }
 
 /// A key pair of `alg`.
-pub(super) fn key(alg: Alg) -> KeyPair {
+pub(crate) fn key(alg: Alg) -> KeyPair {
     let sig_alg: &'static SignatureAlgorithm = match alg {
         Alg::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
         Alg::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
@@ -85,7 +85,7 @@ fn params(cn: &str) -> CertificateParams {
 }
 
 /// A self-signed CA.
-pub(super) fn ca(cn: &str, alg: Alg) -> Issued {
+pub(crate) fn ca(cn: &str, alg: Alg) -> Issued {
     let key = key(alg);
     let mut params = params(cn);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -95,7 +95,7 @@ pub(super) fn ca(cn: &str, alg: Alg) -> Issued {
 }
 
 /// An intermediate CA issued by `issuer`.
-pub(super) fn intermediate(issuer: &Issued, cn: &str, alg: Alg) -> Issued {
+pub(crate) fn intermediate(issuer: &Issued, cn: &str, alg: Alg) -> Issued {
     let key = key(alg);
     let mut params = params(cn);
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -105,25 +105,25 @@ pub(super) fn intermediate(issuer: &Issued, cn: &str, alg: Alg) -> Issued {
 }
 
 /// What an end-entity certificate should contain.
-pub(super) struct Leaf {
+pub(crate) struct Leaf {
     /// Subject CN.
-    pub(super) cn: &'static str,
+    pub(crate) cn: &'static str,
     /// subjectAltNames.
-    pub(super) sans: Vec<SanType>,
+    pub(crate) sans: Vec<SanType>,
     /// Extended key usages (none: no extension).
-    pub(super) ekus: Vec<ExtendedKeyUsagePurpose>,
+    pub(crate) ekus: Vec<ExtendedKeyUsagePurpose>,
     /// Validity, as (year, year).
-    pub(super) years: (i32, i32),
+    pub(crate) years: (i32, i32),
     /// Key type.
-    pub(super) alg: Alg,
+    pub(crate) alg: Alg,
     /// Key usages.
-    pub(super) key_usages: Vec<KeyUsagePurpose>,
+    pub(crate) key_usages: Vec<KeyUsagePurpose>,
 }
 
 impl Leaf {
     /// An SC certificate for `sc.example.net` with a P-256 key, valid
     /// 2020 to 2040, without extended key usage.
-    pub(super) fn sc() -> Self {
+    pub(crate) fn sc() -> Self {
         Self {
             cn: "sc.example.net",
             sans: vec![dns("sc.example.net")],
@@ -135,7 +135,7 @@ impl Leaf {
     }
 
     /// Issues it under `issuer`.
-    pub(super) fn issue(self, issuer: &Issued) -> Issued {
+    pub(crate) fn issue(self, issuer: &Issued) -> Issued {
         let key = key(self.alg);
         let mut params = params(self.cn);
         params.subject_alt_names = self.sans;
@@ -149,16 +149,16 @@ impl Leaf {
 }
 
 /// A dNSName subjectAltName.
-pub(super) fn dns(name: &str) -> SanType {
+pub(crate) fn dns(name: &str) -> SanType {
     SanType::DnsName(name.try_into().unwrap())
 }
 
 /// An rfc822Name subjectAltName.
-pub(super) fn email(addr: &str) -> SanType {
+pub(crate) fn email(addr: &str) -> SanType {
     SanType::Rfc822Name(addr.try_into().unwrap())
 }
 
 /// An iPAddress subjectAltName.
-pub(super) fn ip(addr: &str) -> SanType {
+pub(crate) fn ip(addr: &str) -> SanType {
     SanType::IpAddress(addr.parse::<IpAddr>().unwrap())
 }

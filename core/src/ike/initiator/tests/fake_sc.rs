@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::crypto::{derive_ike_keys, DhGroup, IkeSuite, KeyExchange, SecretBytes, SkCipher};
+use crate::eap::mschapv2::crypto as mschap;
 use crate::ike::auth::{shared_key_auth, signed_octets, verify_shared_key_auth};
 use crate::ike::child::EspOffer;
 use crate::ike::fragment::seal_fragmented;
@@ -16,12 +17,34 @@ use crate::ike::payload::{
     KeyExchange as KePayload, Nonce, Notify, Payload, Proposal, SecurityAssociation,
     TrafficSelector, TrafficSelectors,
 };
+use crate::ike::payload::{Certificate, EapMessage};
 use crate::ike::proposals::IkeOffer;
 use crate::ike::protect::{open_message, seal_message};
 use crate::ike::types::*;
+use crate::pki::{
+    verify_auth, verify_peer_certificate, ExpectedIdentity, LocalSigner, TrustAnchors,
+};
+
+/// The SC's certificate and key, for certificate authentication.
+pub struct ScCert {
+    pub der: Vec<u8>,
+    pub signer: LocalSigner,
+}
+
+/// The SC's EAP-MSCHAPv2 user database (one user).
+pub struct EapUser {
+    pub name: String,
+    pub password: String,
+}
 
 /// What the fake SC does.
 pub struct Script {
+    /// Authenticate with this certificate instead of the PSK.
+    pub cert: Option<ScCert>,
+    /// Run EAP-MSCHAPv2 with clients that send no AUTH.
+    pub eap: Option<EapUser>,
+    /// Verify client certificates against this CA.
+    pub client_ca: Option<TrustAnchors>,
     pub psk: Vec<u8>,
     pub id: Identification,
     pub demand_cookie: bool,
@@ -37,6 +60,9 @@ pub struct Script {
 impl Script {
     pub fn psk(psk: &[u8]) -> Self {
         Self {
+            cert: None,
+            eap: None,
+            client_ca: None,
             psk: psk.to_vec(),
             id: Identification::fqdn("sc.example.net"),
             demand_cookie: false,
@@ -68,6 +94,11 @@ pub struct FakeSc {
     pub next_request_id: u32,
     /// Every IKE message the SC received, decoded.
     pub received: Vec<Message>,
+    /// Every decrypted IKE_AUTH request's payloads.
+    pub auth_requests: Vec<Vec<Payload>>,
+    eap_challenge: [u8; 16],
+    msk: Option<SecretBytes>,
+    id_i: Option<Identification>,
 }
 
 impl FakeSc {
@@ -88,6 +119,10 @@ impl FakeSc {
             natt: false,
             next_request_id: 0,
             received: Vec::new(),
+            auth_requests: Vec::new(),
+            eap_challenge: [0x3c; 16],
+            msk: None,
+            id_i: None,
         }
     }
 
@@ -262,6 +297,12 @@ impl FakeSc {
                     nat_detection_hash(&self.spi_i, &self.spi_r, seen).to_vec(),
                 )),
                 Payload::Notify(Notify::flag(NotifyType::Ikev2FragmentationSupported)),
+                Payload::Notify(Notify::signature_hash_algorithms(&[
+                    HashAlgorithm::Sha2_256,
+                    HashAlgorithm::Sha2_384,
+                    HashAlgorithm::Sha2_512,
+                    HashAlgorithm::Identity,
+                ])),
             ],
         }
         .encode()
@@ -272,8 +313,55 @@ impl FakeSc {
 
     fn ike_auth(&mut self, bytes: &[u8], m: &Message) -> Vec<Vec<u8>> {
         let inner = open_message(bytes, m, self.inbound.as_ref().unwrap()).expect("IKE_AUTH opens");
+        self.auth_requests.push(inner.clone());
         let suite = self.suite.unwrap();
         let header = self.reply_header(m);
+        let find_eap = |p: &Payload| match p {
+            Payload::Eap(e) => Some(e.clone()),
+            _ => None,
+        };
+        if let Some(eap) = inner.iter().find_map(find_eap) {
+            let reply = self.eap_round(&eap);
+            return vec![self.seal(header, &[Payload::Eap(reply)])];
+        }
+        let auth = inner.iter().find_map(|p| match p {
+            Payload::Authentication(a) => Some(a.clone()),
+            _ => None,
+        });
+        if let Some(msk) = self.msk.clone() {
+            // The AUTH after EAP-Success, over the MSK (RFC 7296 §2.16).
+            let auth = auth.expect("AUTH after EAP");
+            let id_i = self.id_i.clone().unwrap();
+            let octets = signed_octets(
+                suite.prf,
+                &self.init_request,
+                &self.nonce_r,
+                self.sk_pi.as_bytes(),
+                &id_i,
+            );
+            if !verify_shared_key_auth(suite.prf, msk.as_bytes(), &octets, &auth.data) {
+                return vec![self.seal(
+                    header,
+                    &[Payload::Notify(Notify::flag(
+                        NotifyType::AuthenticationFailed,
+                    ))],
+                )];
+            }
+            let sc_octets = signed_octets(
+                suite.prf,
+                &self.init_reply,
+                &self.nonce_i,
+                self.sk_pr.as_bytes(),
+                &self.script.id,
+            );
+            let sc_auth = shared_key_auth(suite.prf, msk.as_bytes(), &sc_octets);
+            let mut payloads = vec![Payload::Authentication(Authentication {
+                method: AuthMethod::SharedKeyMic,
+                data: sc_auth.as_bytes().to_vec(),
+            })];
+            payloads.extend(self.child_payloads(&self.auth_requests[0].clone()));
+            return vec![self.seal(header, &payloads)];
+        }
         let id_i = inner
             .iter()
             .find_map(|p| match p {
@@ -281,13 +369,7 @@ impl FakeSc {
                 _ => None,
             })
             .unwrap();
-        let auth = inner
-            .iter()
-            .find_map(|p| match p {
-                Payload::Authentication(a) => Some(a.clone()),
-                _ => None,
-            })
-            .unwrap();
+        self.id_i = Some(id_i.clone());
         let octets = signed_octets(
             suite.prf,
             &self.init_request,
@@ -295,15 +377,170 @@ impl FakeSc {
             self.sk_pi.as_bytes(),
             &id_i,
         );
-        let psk_ok = verify_shared_key_auth(suite.prf, &self.script.psk, &octets, &auth.data);
-        let out = self.outbound.as_mut().unwrap();
-        if self.script.refuse_auth || !psk_ok {
+        let client_ok = match &auth {
+            None => self.script.eap.is_some(),
+            Some(a) if a.method == AuthMethod::SharedKeyMic => {
+                verify_shared_key_auth(suite.prf, &self.script.psk, &octets, &a.data)
+            }
+            Some(a) => {
+                let cert = inner
+                    .iter()
+                    .find_map(|p| match p {
+                        Payload::Certificate(c) => Some(c.data.clone()),
+                        _ => None,
+                    })
+                    .unwrap();
+                let ca = self
+                    .script
+                    .client_ca
+                    .as_ref()
+                    .expect("client CA for certificate auth");
+                let expected = ExpectedIdentity::from_id_payload(&id_i).unwrap();
+                let peer = verify_peer_certificate(
+                    &cert,
+                    &[],
+                    ca,
+                    crate::pki::tests::support::now(),
+                    &expected,
+                )
+                .unwrap();
+                verify_auth(
+                    &peer,
+                    a.method,
+                    &a.data,
+                    &octets,
+                    &crate::ike::sa_init::SIGNATURE_HASHES,
+                )
+                .is_ok()
+            }
+        };
+        if self.script.refuse_auth || !client_ok {
             let payloads = [Payload::Notify(Notify::flag(
                 NotifyType::AuthenticationFailed,
             ))];
-            return vec![seal_message(header, &payloads, out).unwrap()];
+            return vec![self.seal(header, &payloads)];
         }
-        let sa = inner
+        let mut payloads = vec![Payload::IdResponder(self.script.id.clone())];
+        let sc_octets = signed_octets(
+            suite.prf,
+            &self.init_reply,
+            &self.nonce_i,
+            self.sk_pr.as_bytes(),
+            &self.script.id,
+        );
+        match &self.script.cert {
+            Some(cert) => {
+                payloads.push(Payload::Certificate(Certificate {
+                    encoding: CertEncoding::X509Signature,
+                    data: cert.der.clone(),
+                }));
+                let (method, data) = cert
+                    .signer
+                    .sign(&sc_octets, &crate::ike::sa_init::SIGNATURE_HASHES)
+                    .unwrap();
+                payloads.push(Payload::Authentication(Authentication { method, data }));
+            }
+            None => {
+                let sc_auth = shared_key_auth(suite.prf, &self.script.psk, &sc_octets);
+                payloads.push(Payload::Authentication(Authentication {
+                    method: AuthMethod::SharedKeyMic,
+                    data: sc_auth.as_bytes().to_vec(),
+                }));
+            }
+        }
+        if auth.is_none() {
+            // EAP begins with an Identity request (RFC 3748 §5.1).
+            payloads.push(Payload::Eap(EapMessage {
+                code: EapCode::Request,
+                identifier: 1,
+                method: Some(EapType::Identity),
+                data: Vec::new(),
+            }));
+            return vec![self.seal(header, &payloads)];
+        }
+        payloads.extend(self.child_payloads(&inner));
+        match self.script.fragment_reply {
+            Some(size) => {
+                seal_fragmented(header, &payloads, self.outbound.as_mut().unwrap(), size).unwrap()
+            }
+            None => vec![self.seal(header, &payloads)],
+        }
+    }
+
+    fn seal(&mut self, header: Header, payloads: &[Payload]) -> Vec<u8> {
+        seal_message(header, payloads, self.outbound.as_mut().unwrap()).unwrap()
+    }
+
+    /// The authenticator's side of EAP-MSCHAPv2 (draft-kamath-pppext-eap-mschapv2).
+    fn eap_round(&mut self, response: &EapMessage) -> EapMessage {
+        let user = self.script.eap.as_ref().expect("EAP configured");
+        let id = response.identifier + 1;
+        let request = |data: Vec<u8>| EapMessage {
+            code: EapCode::Request,
+            identifier: id,
+            method: Some(EapType::MsChapV2),
+            data,
+        };
+        let ms_packet = |opcode: u8, ms_id: u8, body: &[u8]| {
+            let mut d = vec![opcode, ms_id];
+            d.extend_from_slice(&((body.len() + 4) as u16).to_be_bytes());
+            d.extend_from_slice(body);
+            d
+        };
+        match (response.method, response.data.first()) {
+            (Some(EapType::Identity), _) => {
+                let mut body = vec![16];
+                body.extend_from_slice(&self.eap_challenge);
+                body.extend_from_slice(b"fake-sc");
+                request(ms_packet(1, 7, &body))
+            }
+            (Some(EapType::MsChapV2), Some(2)) => {
+                let d = &response.data;
+                let peer_challenge: [u8; 16] = d[5..21].try_into().unwrap();
+                let nt_response: [u8; 24] = d[29..53].try_into().unwrap();
+                let name = &d[54..];
+                assert_eq!(
+                    name,
+                    user.name.as_bytes(),
+                    "MS-CHAPv2 Name is the EAP identity"
+                );
+                let hash = mschap::nt_password_hash(&user.password);
+                let expected =
+                    mschap::generate_nt_response(&self.eap_challenge, &peer_challenge, name, &hash)
+                        .unwrap();
+                if expected != nt_response {
+                    return request(ms_packet(4, 7, b"E=691 R=0 C=00000000000000000000000000000000 V=3 M=Authentication failure"));
+                }
+                let s = mschap::generate_authenticator_response(
+                    &hash,
+                    &nt_response,
+                    &peer_challenge,
+                    &self.eap_challenge,
+                    name,
+                );
+                let hex: String = s.iter().map(|b| format!("{b:02X}")).collect();
+                self.msk = Some(mschap::msk(&hash, &nt_response));
+                request(ms_packet(3, 7, format!("S={hex} M=Welcome").as_bytes()))
+            }
+            (Some(EapType::MsChapV2), Some(3)) => EapMessage {
+                code: EapCode::Success,
+                identifier: id,
+                method: None,
+                data: Vec::new(),
+            },
+            (Some(EapType::MsChapV2), Some(4)) => EapMessage {
+                code: EapCode::Failure,
+                identifier: id,
+                method: None,
+                data: Vec::new(),
+            },
+            other => panic!("unexpected EAP response {other:?}"),
+        }
+    }
+
+    /// CP, SA, TSi, TSr answering the first IKE_AUTH request's child payloads.
+    fn child_payloads(&self, request: &[Payload]) -> Vec<Payload> {
+        let sa = request
             .iter()
             .find_map(|p| match p {
                 Payload::SecurityAssociation(s) => Some(s.clone()),
@@ -332,22 +569,9 @@ impl FakeSc {
             }],
         };
         let _ = EspOffer::defaults();
-        let sc_octets = signed_octets(
-            suite.prf,
-            &self.init_reply,
-            &self.nonce_i,
-            self.sk_pr.as_bytes(),
-            &self.script.id,
-        );
-        let sc_auth = shared_key_auth(suite.prf, &self.script.psk, &sc_octets);
         let v4 = Ipv4Addr::new(203, 0, 113, 129);
         let v6: Ipv6Addr = "2001:db8:cafe::1000".parse().unwrap();
-        let payloads = vec![
-            Payload::IdResponder(self.script.id.clone()),
-            Payload::Authentication(Authentication {
-                method: AuthMethod::SharedKeyMic,
-                data: sc_auth.as_bytes().to_vec(),
-            }),
+        vec![
             Payload::Configuration(Configuration {
                 cfg_type: CfgType::Reply,
                 attributes: vec![
@@ -378,11 +602,7 @@ impl FakeSc {
                     TrafficSelector::Range(AddressRange::any_v6()),
                 ],
             }),
-        ];
-        match self.script.fragment_reply {
-            Some(size) => seal_fragmented(header, &payloads, out, size).unwrap(),
-            None => vec![seal_message(header, &payloads, out).unwrap()],
-        }
+        ]
     }
 
     fn informational(&mut self, bytes: &[u8], m: &Message) -> Vec<u8> {

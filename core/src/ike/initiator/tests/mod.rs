@@ -8,6 +8,7 @@
     clippy::cast_possible_truncation
 )]
 
+mod certificates;
 mod fake_sc;
 mod paths;
 mod robustness;
