@@ -15,6 +15,8 @@ need=()
 command -v cc >/dev/null 2>&1 || need+=(gcc libc6-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v cargo >/dev/null 2>&1 || need+=(rustc-web cargo-web)
+# The system trust store (profiles may trust it for their SC).
+[ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -317,3 +317,23 @@ fn dropped_ike_auth_requests_are_retransmitted() {
     assert!((1500.0..3000.0).contains(&established_ms), "{r:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[test]
+fn trusting_only_the_system_store_refuses_the_lab_sc() {
+    let lab = Lab::up().unwrap();
+    let args = [
+        lab.get("LAB_SC_ADDR"),
+        "eap",
+        lab.get("LAB_EAP_ID"),
+        lab.get("LAB_SC_ID"),
+        lab.get("LAB_EAP_PASSWORD_FILE"),
+        "--system-ca",
+    ];
+    let (r, ok) = run(&lab, &args);
+    assert!(!ok, "{r:?}");
+    // The real system store was loaded, and it does not vouch for the
+    // lab's private CA.
+    assert!(r["system_anchors"].parse::<usize>().unwrap() > 50, "{r:?}");
+    assert!(r["error"].contains("unknown issuer"), "{r:?}");
+    assert!(r["error"].contains("Softwire Lab Root CA"), "{r:?}");
+}

@@ -187,6 +187,30 @@ impl TrustAnchors {
         })
     }
 
+    /// Trust anchors from a system store, which may hold certificates webpki
+    /// cannot use as anchors (old encodings, unusual extensions): those are
+    /// skipped and counted in the second value rather than failing the
+    /// whole store. Fails only when no usable anchor is left.
+    pub fn from_der_lenient<C: AsRef<[u8]>>(certs: &[C]) -> Result<(Self, usize), CertError> {
+        let usable: Vec<&[u8]> = certs
+            .iter()
+            .map(AsRef::as_ref)
+            .filter(|c| Self::from_der(&[*c]).is_ok())
+            .collect();
+        let skipped = certs.len().saturating_sub(usable.len());
+        Ok((Self::from_der(&usable)?, skipped))
+    }
+
+    /// How many anchors there are.
+    pub fn len(&self) -> usize {
+        self.anchors.len()
+    }
+
+    /// Whether there are none (never true for a constructed value).
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
     /// Trust anchors from PEM text holding one or more `CERTIFICATE`
     /// blocks (RFC 7468 §5); text outside the blocks is ignored.
     pub fn from_pem(pem: &[u8]) -> Result<Self, CertError> {

@@ -5,7 +5,8 @@
 //! Usage: lab-connect SC_IP METHOD IDI IDR SECRET_FILE [options]
 //! METHOD: psk (SECRET_FILE: the PSK), eap (the EAP-MSCHAPv2 password;
 //!         needs --ca), cert (our PKCS#8 private key, DER; needs --cert, --ca)
-//! Options: --ca DER (the SC's CA), --cert DER (our certificate),
+//! Options: --ca DER (the SC's CA) or --system-ca (the OS trust store),
+//!          --cert DER (our certificate),
 //!          --group G (first KE group), --hold SECS (stay up before deleting),
 //!          --tries N and --initial-ms MS (retransmission),
 //!          --only-group G and --encryption aes-gcm|aes-cbc (narrow the IKE
@@ -66,7 +67,12 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             .and_then(|i| options.get(i + 1))
     };
     let anchors = || -> Result<TrustAnchors, Box<dyn std::error::Error>> {
-        let ca = option("--ca").ok_or("this method needs --ca")?;
+        if options.iter().any(|o| o == "--system-ca") {
+            let loaded = softwire_platform::trust_store::system_anchors()?;
+            println!("system_anchors={}", loaded.anchors.len());
+            return Ok(loaded.anchors);
+        }
+        let ca = option("--ca").ok_or("this method needs --ca or --system-ca")?;
         Ok(TrustAnchors::from_der(&[std::fs::read(ca)?])?)
     };
     let (client_auth, sc_auth) = match method.as_str() {
@@ -97,7 +103,7 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut config = InitiatorConfig::new(identity(idi), identity(idr), client_auth, sc_auth);
     config.wall_clock = Some(UnixTime::now());
     let mut hold = Duration::ZERO;
-    let mut it = options.iter();
+    let mut it = options.iter().filter(|o| *o != "--system-ca");
     while let Some(option) = it.next() {
         let value = it.next().ok_or("option without value")?;
         match option.as_str() {
