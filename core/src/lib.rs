@@ -15,3 +15,4 @@ pub mod crypto;
 pub mod eap;
 pub mod ike;
 pub mod pki;
+pub mod profile;

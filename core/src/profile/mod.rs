@@ -1,0 +1,202 @@
+//! Connection profiles: what a user saves for one SC (TOML, one file per
+//! profile). A profile never holds a secret: passwords and pre-shared keys
+//! live in the OS keychain or are given for one attempt.
+//!
+//! ```toml
+//! name = "Office"
+//!
+//! [sc]
+//! address = "vpn.example.net"     # name or IP address
+//! identity = "vpn.example.net"    # what its certificate must name
+//! ca = "/etc/softwire/office-ca.pem"   # or "system"
+//!
+//! [auth]
+//! method = "eap-mschapv2"         # or "psk", "certificate"
+//! identity = "alice@example.net"
+//!
+//! [tunnel]
+//! mode = "full"                   # or "split" with routes = [...]
+//! ```
+//!
+//! Parsing refuses unknown keys (a typo must not silently change what is
+//! protected) and [`Profile::validate`] names the field and the problem.
+
+mod validate;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::{Prefix, ProfileError};
+
+/// One saved connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// What the user calls it.
+    pub name: String,
+    /// The concentrator.
+    pub sc: ScSettings,
+    /// How the user authenticates.
+    pub auth: AuthSettings,
+    /// What goes through the tunnel.
+    #[serde(default)]
+    pub tunnel: TunnelSettings,
+}
+
+/// Where the SC is and how it proves itself.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScSettings {
+    /// Host name or IP address.
+    pub address: String,
+    /// UDP port for IKE.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// The identity the SC must prove: a host name, an IP address, or an
+    /// e-mail style identity. Defaults to `address`.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// The CA certificate file (PEM or DER) the SC's certificate must chain
+    /// to, or `"system"` for the operating system's trust store. Not used
+    /// with `auth.method = "psk"`.
+    #[serde(default)]
+    pub ca: Option<String>,
+}
+
+/// How the user authenticates.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// The method.
+    pub method: AuthMethodSetting,
+    /// The user's identity (IDi, and the EAP identity).
+    pub identity: String,
+    /// With `certificate`: the client certificate file (PEM or DER).
+    #[serde(default)]
+    pub certificate: Option<PathBuf>,
+    /// With `certificate`: its private key, PKCS#8 (PEM or DER), readable
+    /// only by its owner.
+    #[serde(default)]
+    pub private_key: Option<PathBuf>,
+}
+
+/// The authentication methods a profile can name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthMethodSetting {
+    /// EAP-MSCHAPv2 with a password; the SC by certificate.
+    EapMschapv2,
+    /// A pre-shared key on both sides.
+    Psk,
+    /// A client certificate; the SC by certificate.
+    Certificate,
+}
+
+/// Full or split tunnel, and MTU.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunnelSettings {
+    /// Full tunnel (everything) or split (only `routes`).
+    #[serde(default)]
+    pub mode: TunnelMode,
+    /// With split mode: the prefixes to send through the tunnel, such as
+    /// "203.0.113.0/25" or "2001:db8:5173::/64".
+    #[serde(default)]
+    pub routes: Vec<String>,
+    /// The tunnel MTU; derived from the path and the ESP overhead when absent.
+    #[serde(default)]
+    pub mtu: Option<u16>,
+    /// Use the DNS servers the SC hands out.
+    #[serde(default = "yes")]
+    pub use_sc_dns: bool,
+}
+
+impl Default for TunnelSettings {
+    fn default() -> Self {
+        Self {
+            mode: TunnelMode::Full,
+            routes: Vec::new(),
+            mtu: None,
+            use_sc_dns: true,
+        }
+    }
+}
+
+/// Which traffic the tunnel carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum TunnelMode {
+    /// All IPv4 and IPv6 traffic.
+    #[default]
+    Full,
+    /// Only the listed prefixes.
+    Split,
+}
+
+fn default_port() -> u16 {
+    500
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where the SC's certificate must lead.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CaSetting {
+    /// The system's trust store.
+    System,
+    /// A CA certificate file.
+    File(PathBuf),
+}
+
+impl Profile {
+    /// Parses a profile from TOML text and validates it. Errors name the
+    /// field (and for syntax errors, the line).
+    pub fn from_toml(text: &str) -> Result<Self, ProfileError> {
+        let profile: Profile =
+            toml::from_str(text).map_err(|e| ProfileError::Syntax(e.to_string()))?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// The profile as TOML.
+    pub fn to_toml(&self) -> Result<String, ProfileError> {
+        toml::to_string_pretty(self).map_err(|e| ProfileError::Syntax(e.to_string()))
+    }
+
+    /// The SC identity to require: `sc.identity`, else `sc.address`.
+    pub fn sc_identity(&self) -> &str {
+        self.sc.identity.as_deref().unwrap_or(&self.sc.address)
+    }
+
+    /// The SC's address when it is given as an IP address.
+    pub fn sc_ip(&self) -> Option<IpAddr> {
+        self.sc.address.parse().ok()
+    }
+
+    /// The CA setting, if any.
+    pub fn ca(&self) -> Option<CaSetting> {
+        self.sc.ca.as_deref().map(|ca| {
+            if ca == "system" {
+                CaSetting::System
+            } else {
+                CaSetting::File(PathBuf::from(ca))
+            }
+        })
+    }
+
+    /// The split-tunnel prefixes, parsed.
+    pub fn split_routes(&self) -> Result<Vec<Prefix>, ProfileError> {
+        self.tunnel
+            .routes
+            .iter()
+            .map(|r| validate::parse_prefix("tunnel.routes", r))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;
