@@ -70,6 +70,16 @@ impl Identification {
         }
     }
 
+    /// An identity from how users write it: an IP address, `user@domain`
+    /// (ID_RFC822_ADDR), or a host name (ID_FQDN).
+    pub fn from_text(text: &str) -> Self {
+        match text.parse::<IpAddr>() {
+            Ok(ip) => Self::ip(ip),
+            Err(_) if text.contains('@') => Self::rfc822(text),
+            Err(_) => Self::fqdn(text),
+        }
+    }
+
     /// An identity of any type with zero reserved octets.
     pub fn new(id_type: IdType, data: Vec<u8>) -> Self {
         Self {

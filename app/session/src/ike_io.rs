@@ -1,0 +1,120 @@
+//! The IKE initiator on a tokio UDP socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use softwire_core::ike::initiator::{Established, Event, Initiator, InitiatorConfig, Phase};
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+use crate::{Progress, SessionError};
+
+/// The initiator and its socket.
+#[derive(Debug)]
+pub struct IkeIo {
+    /// The engine.
+    pub initiator: Initiator,
+    /// The one UDP socket for IKE and ESP.
+    pub socket: Arc<UdpSocket>,
+    /// When the first IKE message went out.
+    pub started: Instant,
+    buf: Vec<u8>,
+}
+
+impl IkeIo {
+    /// Binds a socket towards `sc` and starts IKE_SA_INIT.
+    pub async fn start(config: InitiatorConfig, sc: SocketAddr) -> Result<Self, SessionError> {
+        let any: SocketAddr = if sc.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        // Learn the source address routing picks, so NAT detection hashes
+        // the real one (RFC 7296 §2.23).
+        let probe = UdpSocket::bind(any).await?;
+        probe.connect(sc).await?;
+        let local_ip = probe.local_addr()?.ip();
+        drop(probe);
+        let socket = UdpSocket::bind(SocketAddr::new(local_ip, 0)).await?;
+        let local = socket.local_addr()?;
+        let started = Instant::now();
+        let initiator = Initiator::new(config, started, local, sc)?;
+        Ok(Self {
+            initiator,
+            socket: Arc::new(socket),
+            started,
+            buf: vec![0u8; 65_536],
+        })
+    }
+
+    /// Sends whatever the engine queued.
+    pub async fn flush(&mut self) -> Result<(), SessionError> {
+        while let Some(t) = self.initiator.poll_transmit() {
+            match self.socket.send_to(&t.payload, t.destination).await {
+                Ok(_) => {}
+                // A route or neighbour problem now: retransmission will try again.
+                Err(e) if is_transient(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs IKE until the SAs are up, reporting phases. Cancels (with a
+    /// DELETE if anything exists at the SC) when `shutdown` turns true.
+    pub async fn establish(
+        &mut self,
+        progress: &dyn Fn(Progress),
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Box<Established>, SessionError> {
+        let mut cancelled = false;
+        loop {
+            self.flush().await?;
+            while let Some(event) = self.initiator.poll_event() {
+                match event {
+                    Event::Phase(Phase::SaInit) => {}
+                    Event::Phase(Phase::Authenticating) => progress(Progress::Authenticating),
+                    Event::Phase(_) => {}
+                    Event::Established(e) => return Ok(e),
+                    Event::Closed(Err(e)) if !cancelled => return Err(e.into()),
+                    Event::Closed(_) => return Err(SessionError::Cancelled),
+                }
+            }
+            let deadline = self.initiator.poll_timeout();
+            let sleep = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                received = self.socket.recv_from(&mut self.buf) => match received {
+                    Ok((n, from)) => {
+                        let datagram = self.buf.get(..n).unwrap_or_default();
+                        self.initiator.handle_datagram(Instant::now(), from, datagram);
+                    }
+                    Err(e) if is_transient(&e) => {}
+                    Err(e) => return Err(e.into()),
+                },
+                () = sleep => self.initiator.handle_timeout(Instant::now()),
+                changed = shutdown.changed(), if !cancelled => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        cancelled = true;
+                        self.initiator.close(Instant::now());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Errors a UDP socket reports from ICMP that retransmission copes with.
+pub(crate) fn is_transient(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::HostUnreachable
+            | std::io::ErrorKind::NetworkUnreachable
+    )
+}

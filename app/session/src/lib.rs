@@ -1,0 +1,88 @@
+//! One Softwire connection, driven on tokio: the SC lookup, the sans-IO IKE
+//! initiator over one UDP socket, then (once up) the tunnel device, routes
+//! and DNS from the platform crate and the ESP data path between them.
+//!
+//! The caller gets [`Progress`] events and ends the session through the
+//! shutdown signal; every OS change is undone on the way out, also on error.
+
+pub mod config;
+mod ike_io;
+mod resolve;
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use softwire_core::ike::initiator::InitiatorError;
+use softwire_core::profile::AuthMethodSetting;
+
+pub use ike_io::IkeIo;
+pub use resolve::resolve_sc;
+
+/// Where a connection attempt stands, for progress displays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// Looking up the SC's address.
+    ResolvingSc(String),
+    /// IKE_SA_INIT sent to this address.
+    SaInit(SocketAddr),
+    /// IKE_AUTH under way.
+    Authenticating,
+    /// Authenticated; setting up the tunnel device, routes and DNS.
+    Configuring,
+    /// Up.
+    Up(Box<UpInfo>),
+    /// Closing: DELETE sent, undoing OS changes.
+    Disconnecting,
+}
+
+/// What the user wants to see once the tunnel is up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpInfo {
+    /// The SC's address now in use.
+    pub sc: SocketAddr,
+    /// The identity it proved.
+    pub sc_identity: String,
+    /// The IKE suite.
+    pub ike_suite: String,
+    /// The ESP suite.
+    pub esp_suite: String,
+    /// Inner IPv4 address.
+    pub inner_ipv4: Option<IpAddr>,
+    /// Inner IPv6 address.
+    pub inner_ipv6: Option<IpAddr>,
+    /// DNS servers from the SC.
+    pub dns: Vec<IpAddr>,
+    /// We are behind a NAT (UDP encapsulation in use).
+    pub behind_nat: bool,
+    /// First IKE message to tunnel up.
+    pub connect_time: Duration,
+}
+
+/// Why a session failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The method needs a password or key and none was given.
+    #[error("the profile's method ({0:?}) needs a password or pre-shared key, and none was given")]
+    MissingSecret(AuthMethodSetting),
+    /// The profile is incomplete.
+    #[error("the profile cannot be used: {0}")]
+    Profile(&'static str),
+    /// A certificate, key or CA file could not be used.
+    #[error("{0}")]
+    Credential(String),
+    /// The SC's name did not resolve.
+    #[error("could not find the SC: {0}")]
+    Resolve(String),
+    /// Socket trouble.
+    #[error("network error: {0}")]
+    Io(#[from] std::io::Error),
+    /// IKE failed.
+    #[error(transparent)]
+    Ike(#[from] InitiatorError),
+    /// The tunnel device, routes or DNS could not be set up.
+    #[error("could not configure the tunnel: {0}")]
+    Platform(String),
+    /// The user cancelled before the tunnel was up.
+    #[error("cancelled")]
+    Cancelled,
+}
