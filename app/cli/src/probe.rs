@@ -124,6 +124,7 @@ pub fn sa_init_with(
             cookie: cookie.as_deref(),
             local,
             remote,
+            force_udp_encapsulation: false,
         };
         let request_bytes = request.to_message().encode()?;
         let (reply_bytes, reply, sent) = exchange(socket, &request_bytes, spi_i, &mut notes)?;

@@ -31,7 +31,16 @@ pub struct SaInitRequest<'a> {
     pub local: SocketAddr,
     /// The SC's address.
     pub remote: SocketAddr,
+    /// Make the SC believe we are behind a NAT, so that both sides use UDP
+    /// encapsulation even without one: a user-space ESP data path cannot
+    /// send raw ESP (RFC 7296 §2.23 allows faking NAT detection for this).
+    pub force_udp_encapsulation: bool,
 }
+
+/// The address hashed into a forced NAT_DETECTION_SOURCE_IP: no real
+/// sender has it, so the SC's check can never match.
+const UNMATCHABLE_SOURCE: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 /// The hash algorithms we accept in RFC 7427 signatures; IDENTITY is
 /// Ed25519's (RFC 8420 §2).
@@ -67,7 +76,16 @@ impl SaInitRequest<'_> {
         payloads.push(Payload::Nonce(Nonce(self.nonce.to_vec())));
         payloads.push(Payload::Notify(Notify::new(
             NotifyType::NatDetectionSourceIp,
-            nat_detection_hash(&self.spi_i, &zero, self.local).to_vec(),
+            nat_detection_hash(
+                &self.spi_i,
+                &zero,
+                if self.force_udp_encapsulation {
+                    UNMATCHABLE_SOURCE
+                } else {
+                    self.local
+                },
+            )
+            .to_vec(),
         )));
         payloads.push(Payload::Notify(Notify::new(
             NotifyType::NatDetectionDestinationIp,

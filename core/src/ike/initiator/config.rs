@@ -115,6 +115,9 @@ pub struct InitiatorConfig {
     /// validity; required with [`ScAuth::Certificate`]. (The engine reads
     /// no clock of its own.)
     pub wall_clock: Option<UnixTime>,
+    /// Use UDP encapsulation on port 4500 even without a NAT (RFC 7296
+    /// §2.23, RFC 3948): needed by a user-space ESP data path.
+    pub force_udp_encapsulation: bool,
 }
 
 impl InitiatorConfig {
@@ -140,6 +143,7 @@ impl InitiatorConfig {
             retransmit: RetransmitPolicy::DEFAULT,
             fragment_size: 1280,
             wall_clock: None,
+            force_udp_encapsulation: false,
         }
     }
 }

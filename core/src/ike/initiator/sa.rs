@@ -60,6 +60,7 @@ impl Initiator {
             cookie: cookie.as_deref(),
             local: self.local,
             remote: self.remote,
+            force_udp_encapsulation: self.config.force_udp_encapsulation,
         };
         let bytes = request.to_message().encode()?;
         self.next_message_id = 1;
@@ -86,6 +87,7 @@ impl Initiator {
             cookie: state.cookie.as_deref(),
             local: self.local,
             remote: self.remote,
+            force_udp_encapsulation: self.config.force_udp_encapsulation,
         };
         let outcome = read_sa_init_reply(&request, reply, self.local, self.remote);
         match outcome {
@@ -166,7 +168,7 @@ impl Initiator {
             keys.sk_er.as_bytes(),
             keys.sk_ar.as_bytes(),
         )?;
-        if accepted.nat.any() {
+        if accepted.nat.any() || self.config.force_udp_encapsulation {
             self.switch_to_natt();
         }
         let sa = IkeSa {

@@ -202,3 +202,24 @@ fn close_sends_delete_and_reports_closed() {
     assert_eq!(last.header.exchange, ExchangeType::Informational);
     assert_eq!(last.header.message_id, 2);
 }
+
+#[test]
+fn forced_udp_encapsulation_moves_to_4500_without_a_nat() {
+    let mut config = psk_config();
+    config.force_udp_encapsulation = true;
+    let mut h = Harness::new(config, Script::psk(PSK));
+    h.pump();
+    let e = h.established().expect("established");
+    // No NAT between us (the fake SC sees our real address) ...
+    assert!(!e.nat.local_behind_nat);
+    // ... but IKE moved to 4500 with the marker, where ESP will follow.
+    assert_eq!(e.sc_address.port(), 4500);
+    assert_eq!(h.sent[1].destination.port(), 4500);
+    assert_eq!(&h.sent[1].payload[..4], &[0, 0, 0, 0]);
+    // Our NAT_DETECTION_SOURCE_IP does not hash our address, so the SC
+    // concludes we are behind a NAT and encapsulates too.
+    let init = &h.sc.received[0];
+    let source = init.notify(NotifyType::NatDetectionSourceIp).unwrap();
+    let honest = crate::ike::natt::nat_detection_hash(&init.header.spi_i, &[0; 8], super::LOCAL);
+    assert_ne!(source.data, honest);
+}
