@@ -46,6 +46,8 @@ use sa::IkeSa;
 pub const IKE_PORT: u16 = 500;
 /// The NAT-traversal port (RFC 3948).
 pub const NATT_PORT: u16 = 4500;
+/// Sends of our DELETE before giving up on an answer (0.5 + 1 + 2 s).
+pub const CLOSING_TRIES: u32 = 3;
 
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -215,6 +217,11 @@ impl Initiator {
         self.stats
     }
 
+    /// Where the SC is reached now (port 4500 once UDP encapsulation is on).
+    pub fn sc_address(&self) -> SocketAddr {
+        self.remote
+    }
+
     /// Our IKE SPI.
     pub fn spi_i(&self) -> Spi {
         self.spi_i
@@ -243,7 +250,14 @@ impl Initiator {
         if now < pending.deadline {
             return;
         }
-        if pending.tries >= self.config.retransmit.tries {
+        // A DELETE gets a short schedule: whoever closes should not wait
+        // half a minute for an SC that is gone.
+        let tries = if pending.phase == Phase::Closing {
+            self.config.retransmit.tries.min(CLOSING_TRIES)
+        } else {
+            self.config.retransmit.tries
+        };
+        if pending.tries >= tries {
             let phase = pending.phase;
             let tries = pending.tries;
             let waited = now.saturating_duration_since(pending.first_sent);

@@ -223,3 +223,21 @@ fn forced_udp_encapsulation_moves_to_4500_without_a_nat() {
     let honest = crate::ike::natt::nat_detection_hash(&init.header.spi_i, &[0; 8], super::LOCAL);
     assert_ne!(source.data, honest);
 }
+
+#[test]
+fn close_gives_up_quickly_when_the_sc_is_gone() {
+    let mut h = Harness::new(psk_config(), Script::psk(PSK));
+    h.pump();
+    assert!(h.established().is_some());
+    h.drop = (h.sent.len()..h.sent.len() + 10).collect();
+    h.initiator.close(h.now);
+    h.pump();
+    let mut waited = Duration::ZERO;
+    while h.closed().is_none() {
+        waited += h.advance();
+        h.pump();
+    }
+    // 0.5 + 1 + 2 s, then closed as asked.
+    assert_eq!(waited, Duration::from_millis(3_500));
+    assert!(matches!(h.closed(), Some(Ok(()))));
+}
