@@ -4,5 +4,7 @@
 //! whether a NAT sits in between, without authenticating. The connect,
 //! status and profile commands arrive with the service.
 
+pub mod connect;
 pub mod drive;
 pub mod probe;
+pub mod status;

@@ -2,6 +2,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::{IpAddr, SocketAddr, UdpSocket};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -18,6 +19,27 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Connect with a profile, in the foreground; Ctrl-C disconnects.
+    Connect {
+        /// The profile file (TOML).
+        profile: PathBuf,
+        /// Read the password or pre-shared key from this file instead of
+        /// asking on the terminal.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+        /// Where the status file and the crash-recovery record live.
+        #[arg(long, default_value = "/run/softwire")]
+        state_dir: PathBuf,
+    },
+    /// Show the state of the connection made by `softwire connect`.
+    Status {
+        /// Print the raw JSON.
+        #[arg(long)]
+        json: bool,
+        /// Where `connect` keeps its status.
+        #[arg(long, default_value = "/run/softwire")]
+        state_dir: PathBuf,
+    },
     /// Ask an SC for IKE_SA_INIT without authenticating: shows whether it
     /// answers, the suite it picks, and whether a NAT sits in between.
     Probe {
@@ -54,11 +76,42 @@ impl From<Group> for DhGroup {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Connect {
+            profile,
+            secret_file,
+            state_dir,
+        } => run_connect(softwire_cli::connect::ConnectArgs {
+            profile,
+            secret_file,
+            state_dir,
+        }),
+        Command::Status { json, state_dir } => softwire_cli::status::run(&state_dir, json),
         Command::Probe {
             address,
             port,
             group,
         } => run_probe(SocketAddr::new(address, port), group.into()),
+    }
+}
+
+fn run_connect(args: softwire_cli::connect::ConnectArgs) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("softwire: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(softwire_cli::connect::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("softwire: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

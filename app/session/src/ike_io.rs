@@ -48,6 +48,11 @@ impl IkeIo {
         })
     }
 
+    /// Where the SC is reached now.
+    pub fn initiator_sc(&self) -> SocketAddr {
+        self.initiator.sc_address()
+    }
+
     /// Sends whatever the engine queued.
     pub async fn flush(&mut self) -> Result<(), SessionError> {
         while let Some(t) = self.initiator.poll_transmit() {

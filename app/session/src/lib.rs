@@ -6,8 +6,11 @@
 //! shutdown signal; every OS change is undone on the way out, also on error.
 
 pub mod config;
+mod datapath;
 mod ike_io;
 mod resolve;
+mod run;
+mod tunnel;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -15,8 +18,11 @@ use std::time::Duration;
 use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::AuthMethodSetting;
 
+pub use datapath::{Counters, PacketRead, PacketWrite};
 pub use ike_io::IkeIo;
 pub use resolve::resolve_sc;
+pub use run::{run, status_path, SessionOptions, Summary};
+pub use tunnel::range_prefixes;
 
 /// Where a connection attempt stands, for progress displays.
 #[derive(Clone, Debug, PartialEq, Eq)]

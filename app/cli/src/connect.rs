@@ -1,0 +1,197 @@
+//! `softwire connect PROFILE`: connects in the foreground, shows progress
+//! by phase, stays up until Ctrl-C or SIGTERM, then disconnects cleanly.
+//! (The service takes this over later; the output stays the same.)
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use softwire_core::crypto::SecretBytes;
+use softwire_core::profile::{AuthMethodSetting, Profile};
+use softwire_session::{Progress, SessionError, SessionOptions};
+use tokio::sync::watch;
+
+/// Command-line options of `connect`.
+#[derive(Debug, Clone)]
+pub struct ConnectArgs {
+    /// The profile file.
+    pub profile: PathBuf,
+    /// Read the password or PSK from this file instead of asking.
+    pub secret_file: Option<PathBuf>,
+    /// Where the status and the crash-recovery record are kept.
+    pub state_dir: PathBuf,
+}
+
+/// Why `connect` failed before the session ran.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The profile file could not be read.
+    #[error("cannot read profile {path}: {source}")]
+    ReadProfile {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The profile is invalid.
+    #[error("{path}: {source}")]
+    Profile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: softwire_core::profile::ProfileError,
+    },
+    /// The secret could not be read.
+    #[error("cannot read the secret: {0}")]
+    Secret(String),
+    /// The session failed.
+    #[error(transparent)]
+    Session(#[from] SessionError),
+}
+
+/// Loads and validates a profile file.
+pub fn load_profile(path: &Path) -> Result<Profile, ConnectError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConnectError::ReadProfile {
+        path: path.to_owned(),
+        source,
+    })?;
+    Profile::from_toml(&text).map_err(|source| ConnectError::Profile {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+fn read_secret(
+    profile: &Profile,
+    file: Option<&Path>,
+) -> Result<Option<SecretBytes>, ConnectError> {
+    let what = match profile.auth.method {
+        AuthMethodSetting::Certificate => return Ok(None),
+        AuthMethodSetting::Psk => "pre-shared key",
+        AuthMethodSetting::EapMschapv2 => "password",
+    };
+    let text = match file {
+        Some(path) => std::fs::read(path)
+            .map_err(|e| ConnectError::Secret(format!("{}: {e}", path.display())))?,
+        None => rpassword::prompt_password(format!("{what} for {}: ", profile.auth.identity))
+            .map_err(|e| {
+                ConnectError::Secret(format!(
+                    "no terminal to ask for the {what} ({e}); use --secret-file"
+                ))
+            })?
+            .into_bytes(),
+    };
+    let trimmed = text.trim_ascii_end().to_vec();
+    Ok(Some(SecretBytes::new(trimmed)))
+}
+
+/// Runs `connect`; returns when disconnected.
+pub async fn run(args: ConnectArgs) -> Result<(), ConnectError> {
+    let profile = load_profile(&args.profile)?;
+    let secret = read_secret(&profile, args.secret_file.as_deref())?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop.send(true);
+    });
+    say(&format!("Connecting \"{}\" ...", profile.name));
+    let options = SessionOptions {
+        state_dir: args.state_dir.clone(),
+        status_interval: Duration::from_secs(1),
+    };
+    let summary = softwire_session::run(profile, secret, options, &show, stopped).await?;
+    say(&format!(
+        "Disconnected after {:.1} s; {}",
+        summary.up_for.as_secs_f64(),
+        counters_line(&summary.counters)
+    ));
+    Ok(())
+}
+
+/// "packets-in 4, bytes-in 376, ..." with the zero counters left out.
+pub fn counters_line(c: &softwire_core::esp::EspCounters) -> String {
+    let parts: Vec<String> = c
+        .entries()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    if parts.is_empty() {
+        "no traffic".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+fn show(progress: Progress) {
+    match progress {
+        Progress::ResolvingSc(name) => say(&format!("  looking up SC {name}")),
+        Progress::SaInit(sc) => say(&format!("  IKE_SA_INIT with {sc}")),
+        Progress::Authenticating => say("  authenticating (IKE_AUTH)"),
+        Progress::Configuring => say("  configuring the tunnel (device, addresses, routes, DNS)"),
+        Progress::Up(up) => {
+            say(&format!(
+                "Connected in {:.1} ms.",
+                up.connect_time.as_secs_f64() * 1000.0
+            ));
+            say(&format!("  SC:         {} ({})", up.sc_identity, up.sc));
+            if let Some(v4) = up.inner_ipv4 {
+                say(&format!("  inner IPv4: {v4}"));
+            }
+            if let Some(v6) = up.inner_ipv6 {
+                say(&format!("  inner IPv6: {v6}"));
+            }
+            let dns: Vec<String> = up.dns.iter().map(ToString::to_string).collect();
+            say(&format!(
+                "  DNS:        {}",
+                if dns.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    dns.join(", ")
+                }
+            ));
+            say(&format!("  IKE:        {}", up.ike_suite));
+            say(&format!("  ESP:        {}", up.esp_suite));
+            say(&format!(
+                "  NAT:        {}",
+                if up.behind_nat {
+                    "behind a NAT, UDP-encapsulated on port 4500"
+                } else {
+                    "none detected"
+                }
+            ));
+            say("Press Ctrl-C to disconnect.");
+        }
+        Progress::Disconnecting => say("Disconnecting ..."),
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn say(line: &str) {
+    println!("{line}");
+    let _ = std::io::stdout().flush();
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,73 @@
+//! `softwire status`: what the foreground `connect` reports in its status
+//! file (the service's API replaces the file later).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Prints the status; fails when there is none.
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+pub fn run(state_dir: &Path, json: bool) -> ExitCode {
+    let path = softwire_session::status_path(state_dir);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => {
+            eprintln!(
+                "softwire: not connected (no status in {})",
+                state_dir.display()
+            );
+            return ExitCode::FAILURE;
+        }
+    };
+    if json {
+        println!("{text}");
+        return ExitCode::SUCCESS;
+    }
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
+        eprintln!("softwire: the status file {} is damaged", path.display());
+        return ExitCode::FAILURE;
+    };
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("-").to_owned();
+    println!("{}: {}", field("profile"), field("state"));
+    if field("state") != "up" {
+        if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
+            println!("  last error: {e}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    println!("  SC:         {} ({})", field("sc_identity"), field("sc"));
+    println!("  inner IPv4: {}", field("inner_ipv4"));
+    println!("  inner IPv6: {}", field("inner_ipv6"));
+    let dns: Vec<String> = v
+        .get("dns")
+        .and_then(|d| d.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    println!("  DNS:        {}", dns.join(", "));
+    println!("  IKE:        {}", field("ike"));
+    println!("  ESP:        {}", field("esp"));
+    let nat = v
+        .get("behind_nat")
+        .and_then(|b| b.as_bool())
+        .unwrap_or(false);
+    println!(
+        "  NAT:        {}",
+        if nat {
+            "behind a NAT (UDP 4500)"
+        } else {
+            "none detected"
+        }
+    );
+    if let Some(c) = v.get("counters").and_then(|c| c.as_object()) {
+        let list: Vec<String> = c
+            .iter()
+            .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        println!("  counters:   {}", list.join(", "));
+    }
+    ExitCode::SUCCESS
+}
