@@ -13,6 +13,7 @@
 
 pub mod crypto;
 pub mod eap;
+pub mod esp;
 pub mod ike;
 pub mod pki;
 pub mod profile;

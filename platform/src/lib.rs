@@ -1,8 +1,39 @@
 //! Softwire's operating-system shims.
 //!
-//! Each OS concern (packet device, routes, DNS, leak protection, network
-//! changes, DHCP socket, keychain, trust store) sits behind one facade here,
-//! with `cfg(target_os)` code kept inside it. Today: the system trust store.
-//! The packet device, routes and DNS arrive with the first tunnel.
+//! Each OS concern sits behind one facade here, with `cfg(target_os)` code
+//! kept inside it:
+//!
+//! - [`device`]: the packet device (TUN) and its addresses;
+//! - [`routes`]: routes into the tunnel (half routes for a full tunnel) and
+//!   the host route keeping the SC outside it;
+//! - [`dns`]: systemd-resolved per-link settings, or the resolver file
+//!   rewritten in place;
+//! - [`tunnel`]: all of the above applied as one unit through
+//!   [`TunnelConfigurator`], journalled in a state file ([`journal`]) so a
+//!   crashed run is undone by [`tunnel::recover`];
+//! - [`trust_store`]: the system's CA certificates.
+//!
+//! Linux is complete. On Windows (Wintun) and macOS (utun) the packet
+//! device is created, but addresses, routes and DNS return `Unsupported`
+//! errors for now. Leak protection (firewall), network-change monitoring
+//! and the keychain arrive later.
+//!
+//! The inputs are plain `std::net` types ([`NetworkConfig`]), so this crate
+//! does not depend on the protocol engine's types for them.
 
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+compile_error!("softwire-platform supports Linux, macOS and Windows");
+
+pub mod config;
+pub mod device;
+pub mod dns;
+pub mod journal;
+#[cfg(target_os = "linux")]
+mod netlink;
+pub mod routes;
 pub mod trust_store;
+pub mod tunnel;
+
+pub use config::{IpPrefix, NetworkConfig, RouteMode, TunName};
+pub use device::{DeviceReader, DeviceWriter, Interface, PacketDevice};
+pub use tunnel::{recover, ConfiguratorOptions, TunnelConfigurator, TunnelError, UndoReport};

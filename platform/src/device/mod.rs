@@ -1,0 +1,341 @@
+//! The packet device (TUN): created through the `tun` crate, read and
+//! written one IP packet at a time.
+//!
+//! - **Linux**: a `/dev/net/tun` device named `swtun0`, `swtun1`, ... (the
+//!   kernel picks the first free number), MTU set and brought up at
+//!   creation; addresses are added through rtnetlink, IPv6 ones with
+//!   `nodad` (the `tun` crate cannot set IPv6 addresses: `EINVAL`).
+//! - **Windows**: a Wintun adapter (through `wintun-bindings`; `wintun.dll`
+//!   ships inside that crate and must sit beside the executable). Adding
+//!   addresses returns [`DeviceError::Unsupported`] for now.
+//! - **macOS**: a `utunN` device. Adding addresses returns
+//!   [`DeviceError::Unsupported`] for now.
+//!
+//! The device must be created inside a tokio runtime.
+//!
+//! **What a read returns**: every packet the OS routes into the device,
+//! including the kernel's own IPv6 control traffic (router solicitations,
+//! MLD reports) sent once the device is up. Nothing is filtered here: the
+//! caller drops what it does not tunnel.
+//!
+//! **Batching**: none. With tun 0.8 a Linux device has exactly one queue
+//! (the crate refuses `IFF_MULTI_QUEUE`) and no offload (`IFF_VNET_HDR` is
+//! off, so no GSO/GRO super-packets): each read or write is one packet and
+//! one system call. Parallel readers would need several queues, which the
+//! crate does not offer on Linux today.
+
+use std::fmt;
+use std::io;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tun::AbstractDevice;
+
+use crate::config::{ConfigError, IpPrefix, TunName};
+
+#[cfg(target_os = "linux")]
+#[path = "linux.rs"]
+mod os;
+#[cfg(target_os = "macos")]
+#[path = "macos.rs"]
+mod os;
+#[cfg(target_os = "windows")]
+#[path = "windows.rs"]
+mod os;
+
+/// A network interface: its name and the OS's index for it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Interface {
+    /// The name, e.g. `swtun0`.
+    pub name: String,
+    /// The OS's interface index.
+    pub index: u32,
+}
+
+impl fmt::Display for Interface {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+/// The outcome of removing something that may already be gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// It was there and has been removed.
+    Removed,
+    /// It was already gone (nothing to do).
+    AlreadyGone,
+}
+
+/// Why a packet-device operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The requested name or MTU is invalid.
+    #[error("the packet device's settings are invalid: {0}")]
+    Config(#[from] ConfigError),
+    /// Called outside a tokio runtime.
+    #[error("the packet device must be created inside a tokio runtime")]
+    NoRuntime,
+    /// The OS refused to create the device.
+    #[error("could not create the packet device {name}: {source}")]
+    Create {
+        /// The name asked for.
+        name: String,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The device was created but could not be inspected or split.
+    #[error("could not {what} of the packet device {name}: {source}")]
+    Query {
+        /// What was being done, e.g. "read the name".
+        what: &'static str,
+        /// The device's name as far as known.
+        name: String,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The OS's network configuration channel (netlink) could not be
+    /// opened.
+    #[error("could not open the network configuration channel: {0}")]
+    Control(#[source] io::Error),
+    /// Adding an address failed.
+    #[error("could not add address {address} to {interface}: {source}")]
+    AddAddress {
+        /// The address.
+        address: IpPrefix,
+        /// The interface's name.
+        interface: String,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Removing an address failed.
+    #[error("could not remove address {address} from {interface}: {source}")]
+    RemoveAddress {
+        /// The address.
+        address: IpPrefix,
+        /// The interface's name.
+        interface: String,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Removing the device failed.
+    #[error("could not remove the packet device {interface}: {source}")]
+    Remove {
+        /// The interface's name.
+        interface: String,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// Not implemented on this OS yet.
+    #[error("{what} is not supported on {os} yet")]
+    Unsupported {
+        /// What was asked.
+        what: &'static str,
+        /// This OS.
+        os: &'static str,
+    },
+}
+
+fn tun_io(err: tun::Error) -> io::Error {
+    match err {
+        tun::Error::Io(err) => err,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// A packet device, up and with its MTU set, not yet split.
+pub struct PacketDevice {
+    inner: tun::AsyncDevice,
+    interface: Interface,
+    mtu: u16,
+}
+
+impl fmt::Debug for PacketDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PacketDevice")
+            .field("interface", &self.interface)
+            .field("mtu", &self.mtu)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PacketDevice {
+    /// Creates the device, sets its MTU and brings it up. Must be called
+    /// inside a tokio runtime. The device disappears when both halves of
+    /// it (see [`PacketDevice::split`]) are dropped, or when the process
+    /// ends.
+    pub fn create(name: &TunName, mtu: u16) -> Result<Self, DeviceError> {
+        name.validate()?;
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(DeviceError::NoRuntime);
+        }
+        let requested = os::requested_name(name);
+        let mut config = tun::Configuration::default();
+        if let Some(requested) = &requested {
+            config.tun_name(requested);
+        }
+        config.mtu(mtu).up();
+        let shown = requested.clone().unwrap_or_else(|| "(system-named)".to_owned());
+        let inner = tun::create_as_async(&config).map_err(|e| DeviceError::Create {
+            name: shown.clone(),
+            source: tun_io(e),
+        })?;
+        let name = inner.tun_name().map_err(|e| DeviceError::Query {
+            what: "read the name",
+            name: shown.clone(),
+            source: tun_io(e),
+        })?;
+        let index = inner
+            .tun_index()
+            .map_err(tun_io)
+            .and_then(|i| {
+                u32::try_from(i).map_err(|_| io::Error::other(format!("negative index {i}")))
+            })
+            .map_err(|source| DeviceError::Query {
+                what: "read the index",
+                name: name.clone(),
+                source,
+            })?;
+        Ok(Self {
+            inner,
+            interface: Interface { name, index },
+            mtu,
+        })
+    }
+
+    /// The device's interface (name and index).
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+
+    /// The MTU set at creation.
+    pub fn mtu(&self) -> u16 {
+        self.mtu
+    }
+
+    /// Splits the device into a reader and a writer that can be used from
+    /// different tasks.
+    pub fn split(self) -> Result<(DeviceReader, DeviceWriter), DeviceError> {
+        let interface = self.interface;
+        // tun 0.8 returns the writer first.
+        let (writer, reader) = self.inner.split().map_err(|source| DeviceError::Query {
+            what: "split",
+            name: interface.name.clone(),
+            source,
+        })?;
+        Ok((
+            DeviceReader {
+                inner: reader,
+                interface: interface.clone(),
+            },
+            DeviceWriter {
+                inner: writer,
+                interface,
+            },
+        ))
+    }
+}
+
+/// The receiving half of a packet device: packets the OS sends into the
+/// tunnel.
+pub struct DeviceReader {
+    inner: tun::DeviceReader,
+    interface: Interface,
+}
+
+impl fmt::Debug for DeviceReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceReader")
+            .field("interface", &self.interface)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceReader {
+    /// Waits for the next packet and copies it into `buf` (which should
+    /// hold at least the MTU), returning its length. A packet longer than
+    /// `buf` is truncated by the OS.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).await
+    }
+
+    /// The device's interface.
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+}
+
+/// The sending half of a packet device: packets from the tunnel, handed
+/// to the OS as if received on the device.
+pub struct DeviceWriter {
+    inner: tun::DeviceWriter,
+    interface: Interface,
+}
+
+impl fmt::Debug for DeviceWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceWriter")
+            .field("interface", &self.interface)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceWriter {
+    /// Hands one whole IP packet to the OS; returns the bytes written.
+    pub async fn write(&mut self, packet: &[u8]) -> io::Result<usize> {
+        self.inner.write(packet).await
+    }
+
+    /// The device's interface.
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+}
+
+/// Changes to interfaces beyond what creation does: addresses, removal.
+#[derive(Debug)]
+pub struct InterfaceControl {
+    os: os::Control,
+}
+
+impl InterfaceControl {
+    /// Opens the OS's configuration channel (netlink on Linux; needs a
+    /// tokio runtime there).
+    pub fn open() -> Result<Self, DeviceError> {
+        Ok(Self {
+            os: os::Control::open()?,
+        })
+    }
+
+    /// Adds an address (host bits kept, e.g. `192.0.2.10/24`). On Linux
+    /// IPv6 addresses are added with `nodad`, usable at once.
+    pub async fn add_address(
+        &self,
+        interface: &Interface,
+        address: IpPrefix,
+    ) -> Result<(), DeviceError> {
+        self.os.add_address(interface, address).await
+    }
+
+    /// Removes an address; one already gone (or whose interface is gone) is
+    /// [`Removal::AlreadyGone`].
+    pub async fn remove_address(
+        &self,
+        interface: &Interface,
+        address: IpPrefix,
+    ) -> Result<Removal, DeviceError> {
+        self.os.remove_address(interface, address).await
+    }
+
+    /// Removes a packet device, but only if the index still names it; a
+    /// device already gone is [`Removal::AlreadyGone`]. Anyone still
+    /// reading or writing it gets errors afterwards.
+    pub async fn remove_device(&self, interface: &Interface) -> Result<Removal, DeviceError> {
+        self.os.remove_device(interface).await
+    }
+}

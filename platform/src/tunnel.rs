@@ -1,0 +1,454 @@
+//! Bringing the tunnel's network configuration up and down as one unit,
+//! with every change journalled (see [`crate::journal`]) before it is made.
+//!
+//! [`TunnelConfigurator::apply`] creates the packet device and adds, in
+//! order: addresses, the host route keeping the SC's outer address outside
+//! the tunnel, the tunnel's routes, DNS. If a step fails, what was done is
+//! undone and the error returned. [`TunnelConfigurator::undo`] (or dropping
+//! the configurator) undoes everything, last change first; [`recover`] does
+//! the same from the state file a crashed run left. Undoing is idempotent:
+//! a route, address or device already gone counts as undone.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::config::{ConfigError, NetworkConfig};
+use crate::device::{DeviceError, Interface, InterfaceControl, PacketDevice, Removal};
+use crate::dns::{self, DnsBackend, DnsChoice, DnsError, ResolvConfEdit, Restore};
+use crate::journal::{Change, Journal};
+use crate::routes::{PathToHost, Route, RouteError, RouteTable};
+
+/// Where the state file lives unless the caller says otherwise.
+pub const DEFAULT_STATE_FILE: &str = "/run/softwire/state.json";
+
+/// Why configuring or unconfiguring the tunnel failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TunnelError {
+    /// The settings are invalid.
+    #[error("the tunnel's network settings are invalid: {0}")]
+    Config(#[from] ConfigError),
+    /// A previous run's state file is still there.
+    #[error("the state file {path} exists: a previous run did not clean up; recover from it first")]
+    StateExists {
+        /// The state file.
+        path: PathBuf,
+    },
+    /// The state file could not be written or removed.
+    #[error("could not write the state file {path}: {source}")]
+    StateWrite {
+        /// The state file.
+        path: PathBuf,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The state file could not be read.
+    #[error("could not read the state file {path}: {source}")]
+    StateRead {
+        /// The state file.
+        path: PathBuf,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The state file is not one this build understands.
+    #[error("the state file {path} cannot be used: {detail}")]
+    StateCorrupt {
+        /// The state file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A packet-device step failed.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// A route step failed.
+    #[error(transparent)]
+    Route(#[from] RouteError),
+    /// A DNS step failed.
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    /// Some changes could not be undone; they stay in the state file for
+    /// the next [`recover`].
+    #[error("could not undo {count} change(s), kept in {path}: {details}")]
+    Undo {
+        /// The state file still listing them.
+        path: PathBuf,
+        /// How many.
+        count: usize,
+        /// What failed, one message per change.
+        details: String,
+    },
+    /// Applying failed, and so did undoing the part already applied.
+    #[error("{error}; undoing the part already applied failed too: {undo}")]
+    PartlyRolledBack {
+        /// Why applying failed.
+        error: Box<TunnelError>,
+        /// Why undoing failed.
+        undo: Box<TunnelError>,
+    },
+}
+
+/// Where state lives and which DNS mechanism to use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfiguratorOptions {
+    /// The undo journal, e.g. [`DEFAULT_STATE_FILE`]. Its directory is
+    /// created if missing.
+    pub state_file: PathBuf,
+    /// The resolver file edited when systemd-resolved is not in charge.
+    pub resolv_conf: PathBuf,
+    /// Which DNS mechanism to use.
+    pub dns: DnsChoice,
+}
+
+impl ConfiguratorOptions {
+    /// The given state file, `/etc/resolv.conf`, DNS mechanism detected.
+    pub fn new(state_file: impl Into<PathBuf>) -> Self {
+        Self {
+            state_file: state_file.into(),
+            resolv_conf: PathBuf::from(dns::RESOLV_CONF),
+            dns: DnsChoice::Auto,
+        }
+    }
+}
+
+impl Default for ConfiguratorOptions {
+    fn default() -> Self {
+        Self::new(DEFAULT_STATE_FILE)
+    }
+}
+
+/// What undoing did, change by change (as text, e.g. `route 0.0.0.0/1 dev
+/// swtun0`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UndoReport {
+    /// Changes reverted.
+    pub undone: Vec<String>,
+    /// Changes already gone (e.g. routes that vanished with the device).
+    pub already_gone: Vec<String>,
+    /// Changes deliberately left: a resolver file someone else rewrote
+    /// meanwhile keeps their version.
+    pub left_alone: Vec<String>,
+}
+
+impl UndoReport {
+    /// Whether there was nothing at all to undo.
+    pub fn is_empty(&self) -> bool {
+        self.undone.is_empty() && self.already_gone.is_empty() && self.left_alone.is_empty()
+    }
+}
+
+/// The tunnel's network configuration, applied and journalled. Undone by
+/// [`TunnelConfigurator::undo`], or on drop.
+#[derive(Debug)]
+pub struct TunnelConfigurator {
+    journal: Journal,
+    interface: Interface,
+    dns: Option<DnsBackend>,
+}
+
+impl TunnelConfigurator {
+    /// Creates the packet device and applies `config` (see the module
+    /// documentation for the order). Needs a tokio runtime. Refuses with
+    /// [`TunnelError::StateExists`] when the state file exists: call
+    /// [`recover`] first.
+    pub async fn apply(
+        config: &NetworkConfig,
+        options: &ConfiguratorOptions,
+    ) -> Result<(Self, PacketDevice), TunnelError> {
+        config.validate()?;
+        let mut journal = Journal::create(&options.state_file)?;
+        let mut device = None;
+        match apply_steps(config, options, &mut journal, &mut device).await {
+            Ok(dns) => match device {
+                Some(device) => {
+                    let interface = device.interface().clone();
+                    Ok((
+                        Self {
+                            journal,
+                            interface,
+                            dns,
+                        },
+                        device,
+                    ))
+                }
+                // apply_steps always creates the device before succeeding.
+                None => Err(TunnelError::Device(DeviceError::Create {
+                    name: String::new(),
+                    source: io::Error::other("no device was created"),
+                })),
+            },
+            Err(error) => {
+                let rollback = undo_all(&mut journal).await;
+                drop(device);
+                match rollback {
+                    Ok(_) => Err(error),
+                    Err(undo) => Err(TunnelError::PartlyRolledBack {
+                        error: Box::new(error),
+                        undo: Box::new(undo),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The packet device's interface.
+    pub fn interface(&self) -> &Interface {
+        &self.interface
+    }
+
+    /// The state file.
+    pub fn state_file(&self) -> &Path {
+        self.journal.path()
+    }
+
+    /// The DNS mechanism used, if DNS was configured.
+    pub fn dns_backend(&self) -> Option<&DnsBackend> {
+        self.dns.as_ref()
+    }
+
+    /// The changes still in force, in the order they were made.
+    pub fn changes(&self) -> &[Change] {
+        self.journal.changes()
+    }
+
+    /// Undoes every change, last first, and deletes the state file. Can
+    /// be called again (it then does nothing). Stop using the packet
+    /// device first: it is removed.
+    pub async fn undo(&mut self) -> Result<UndoReport, TunnelError> {
+        undo_all(&mut self.journal).await
+    }
+}
+
+impl Drop for TunnelConfigurator {
+    /// Undoes whatever [`TunnelConfigurator::undo`] did not, blocking until
+    /// done (on a helper thread with its own runtime, since `drop` cannot
+    /// await). Failures leave the state file for [`recover`].
+    fn drop(&mut self) {
+        if !self.journal.is_live() {
+            return;
+        }
+        let journal = &mut self.journal;
+        std::thread::scope(|scope| {
+            let undo = scope.spawn(|| {
+                if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    // Nothing to report to from here; leftovers stay in
+                    // the state file.
+                    let _ = runtime.block_on(undo_all(journal));
+                }
+            });
+            let _ = undo.join();
+        });
+    }
+}
+
+/// Undoes what a previous run left in `state_file` (after a crash), then
+/// deletes the file. No file: nothing to do (an empty report). Needs a
+/// tokio runtime.
+pub async fn recover(state_file: &Path) -> Result<UndoReport, TunnelError> {
+    match Journal::open(state_file)? {
+        Some(mut journal) => undo_all(&mut journal).await,
+        None => Ok(UndoReport::default()),
+    }
+}
+
+async fn apply_steps(
+    config: &NetworkConfig,
+    options: &ConfiguratorOptions,
+    journal: &mut Journal,
+    device_slot: &mut Option<PacketDevice>,
+) -> Result<Option<DnsBackend>, TunnelError> {
+    // The device is journalled once it exists (its name is the kernel's
+    // choice); if the process dies in between, the device dies with it.
+    let device = PacketDevice::create(&config.tun_name, config.mtu)?;
+    let interface = device.interface().clone();
+    *device_slot = Some(device);
+    journal.record(Change::Device {
+        interface: interface.clone(),
+    })?;
+
+    let control = InterfaceControl::open()?;
+    for address in [config.ipv4, config.ipv6].into_iter().flatten() {
+        journal.record(Change::Address {
+            interface: interface.clone(),
+            address,
+        })?;
+        control.add_address(&interface, address).await?;
+    }
+
+    let prefixes = config.tunnel_prefixes();
+    if !prefixes.is_empty() || config.needs_outer_host_route().is_some() {
+        let table = RouteTable::open()?;
+        if let Some(peer) = config.needs_outer_host_route() {
+            match table.path_to(peer).await? {
+                PathToHost::Local => {}
+                PathToHost::Via {
+                    gateway,
+                    interface: outer,
+                } => {
+                    let route = Route {
+                        destination: crate::config::IpPrefix::host(peer),
+                        gateway,
+                        interface: outer,
+                    };
+                    add_route(&table, journal, route).await?;
+                }
+            }
+        }
+        for prefix in prefixes {
+            add_route(&table, journal, Route::through(prefix, &interface)).await?;
+        }
+    }
+
+    if config.dns_servers.is_empty() {
+        return Ok(None);
+    }
+    let backend = dns::detect(options.dns, &options.resolv_conf)?;
+    match &backend {
+        DnsBackend::ResolvConf(path) => {
+            let edit = ResolvConfEdit::prepare(
+                path,
+                &config.dns_servers,
+                &config.search_domains,
+                &interface.name,
+            )?;
+            journal.record(Change::ResolvConf { edit: edit.clone() })?;
+            edit.write()?;
+        }
+        DnsBackend::Resolved => {
+            journal.record(Change::ResolvedLink {
+                interface: interface.clone(),
+            })?;
+            dns::set_link_dns(&interface, &config.dns_servers, &config.search_domains).await?;
+        }
+    }
+    Ok(Some(backend))
+}
+
+/// Adds a route, journalled first; one that already exists was not ours
+/// and is dropped from the journal again (so undo leaves it).
+async fn add_route(
+    table: &RouteTable,
+    journal: &mut Journal,
+    route: Route,
+) -> Result<(), TunnelError> {
+    journal.record(Change::Route {
+        route: route.clone(),
+    })?;
+    match table.add(&route).await {
+        Ok(()) => Ok(()),
+        Err(RouteError::AlreadyExists { .. }) => journal.forget_last(),
+        Err(err) => Err(err.into()),
+    }
+}
+
+enum Outcome {
+    Undone,
+    AlreadyGone,
+    LeftAlone,
+}
+
+/// Opens the OS handles on first use.
+#[derive(Default)]
+struct Undoer {
+    control: Option<InterfaceControl>,
+    routes: Option<RouteTable>,
+}
+
+impl fmt::Debug for Undoer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Undoer")
+    }
+}
+
+fn removal(removal: Removal) -> Outcome {
+    match removal {
+        Removal::Removed => Outcome::Undone,
+        Removal::AlreadyGone => Outcome::AlreadyGone,
+    }
+}
+
+impl Undoer {
+    fn control(&mut self) -> Result<&InterfaceControl, TunnelError> {
+        if self.control.is_none() {
+            self.control = Some(InterfaceControl::open()?);
+        }
+        self.control
+            .as_ref()
+            .ok_or_else(|| TunnelError::Device(DeviceError::Control(io::Error::other("not open"))))
+    }
+
+    fn routes(&mut self) -> Result<&RouteTable, TunnelError> {
+        if self.routes.is_none() {
+            self.routes = Some(RouteTable::open()?);
+        }
+        self.routes
+            .as_ref()
+            .ok_or_else(|| TunnelError::Route(RouteError::Control(io::Error::other("not open"))))
+    }
+
+    async fn undo(&mut self, change: &Change) -> Result<Outcome, TunnelError> {
+        Ok(match change {
+            Change::Device { interface } => {
+                removal(self.control()?.remove_device(interface).await?)
+            }
+            Change::Address { interface, address } => {
+                removal(self.control()?.remove_address(interface, *address).await?)
+            }
+            Change::Route { route } => removal(self.routes()?.remove(route).await?),
+            Change::ResolvConf { edit } => match edit.restore()? {
+                Restore::Restored => Outcome::Undone,
+                Restore::AlreadyOriginal => Outcome::AlreadyGone,
+                Restore::ChangedSince | Restore::Missing => Outcome::LeftAlone,
+            },
+            Change::ResolvedLink { interface } => {
+                removal(dns::revert_link_dns(interface).await?)
+            }
+        })
+    }
+}
+
+/// Undoes every journalled change, last first. Each change undone is
+/// dropped from the journal at once; failures are collected and the rest
+/// still tried. With nothing left the state file is deleted.
+async fn undo_all(journal: &mut Journal) -> Result<UndoReport, TunnelError> {
+    let mut report = UndoReport::default();
+    if !journal.is_live() {
+        return Ok(report);
+    }
+    let mut undoer = Undoer::default();
+    let mut failures = Vec::new();
+    let mut index = journal.changes().len();
+    while index > 0 {
+        index -= 1;
+        let Some(change) = journal.changes().get(index).cloned() else {
+            continue;
+        };
+        match undoer.undo(&change).await {
+            Ok(outcome) => {
+                let text = change.to_string();
+                match outcome {
+                    Outcome::Undone => report.undone.push(text),
+                    Outcome::AlreadyGone => report.already_gone.push(text),
+                    Outcome::LeftAlone => report.left_alone.push(text),
+                }
+                journal.forget(index)?;
+            }
+            Err(err) => failures.push(format!("{change}: {err}")),
+        }
+    }
+    if failures.is_empty() {
+        journal.finish()?;
+        Ok(report)
+    } else {
+        Err(TunnelError::Undo {
+            path: journal.path().to_owned(),
+            count: failures.len(),
+            details: failures.join("; "),
+        })
+    }
+}
