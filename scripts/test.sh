@@ -32,6 +32,9 @@ export SOFTWIRE_LAB_PREFIX="${SOFTWIRE_LAB_PREFIX:-ci}"
 cleanup() { bash tests/lab/lab.sh down-prefix "$SOFTWIRE_LAB_PREFIX" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
+echo "== building the programs the lab tests run"
+cargo build --quiet --bins
+
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast

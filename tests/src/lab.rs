@@ -57,6 +57,12 @@ fn is_root() -> bool {
 impl Lab {
     /// Brings up a fresh lab with a unique id under `SOFTWIRE_LAB_PREFIX`.
     pub fn up() -> Result<Self, LabError> {
+        Self::up_with(&[])
+    }
+
+    /// Like [`Lab::up`], with extra environment for `lab.sh up` (for
+    /// example `LAB_OUTER=ipv6`).
+    pub fn up_with(env: &[(&str, &str)]) -> Result<Self, LabError> {
         if !is_root() {
             return Err(LabError::NotRoot);
         }
@@ -69,7 +75,16 @@ impl Lab {
             dir,
             env: HashMap::new(),
         };
-        let out = lab.run(&["up"])?;
+        let mut command = lab.command(&["up"]);
+        command.envs(env.iter().copied());
+        let out = command.output()?;
+        if !out.status.success() {
+            return Err(LabError::Command {
+                args: "up".to_owned(),
+                status: out.status.to_string(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            });
+        }
         lab.env = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.split_once('='))

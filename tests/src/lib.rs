@@ -1,5 +1,6 @@
 //! Helpers for the end-to-end tests: bringing the network-namespace lab up
 //! and down, and reading what tcpdump captured in it.
 
+pub mod client;
 pub mod lab;
 pub mod pcap;

@@ -21,6 +21,8 @@ pub struct Skipped {
     pub fragments: usize,
     /// Frames that are not IP/UDP.
     pub other: usize,
+    /// What those frames were: "arp", "icmpv6-nd", "ipv4 proto 1", ...
+    pub other_kinds: Vec<String>,
 }
 
 /// Why a capture file could not be read.
@@ -63,7 +65,10 @@ pub fn udp_datagrams(file: &[u8]) -> Result<(Vec<UdpDatagram>, Skipped), PcapErr
         match parse_ethernet(frame) {
             Frame::Udp(d) => out.push(d),
             Frame::Fragment => skipped.fragments += 1,
-            Frame::Other => skipped.other += 1,
+            Frame::Other => {
+                skipped.other += 1;
+                skipped.other_kinds.push(describe(frame));
+            }
         }
     }
     Ok((out, skipped))
@@ -143,6 +148,22 @@ fn parse_udp(src: IpAddr, dst: IpAddr, udp: &[u8]) -> Frame {
             payload: payload.to_vec(),
         }),
         None => Frame::Other,
+    }
+}
+
+/// A short name for a frame that is not a UDP datagram.
+fn describe(frame: &[u8]) -> String {
+    match read_u16(frame, 12) {
+        Some(0x0806) => "arp".to_owned(),
+        Some(0x0800) => format!("ipv4 proto {}", frame.get(14 + 9).copied().unwrap_or(0)),
+        Some(0x86dd) => match (frame.get(14 + 6), frame.get(14 + 40)) {
+            (Some(58), Some(t)) if (133..=137).contains(t) => "icmpv6-nd".to_owned(),
+            (Some(58), Some(143)) => "icmpv6-mld".to_owned(),
+            (Some(next), _) => format!("ipv6 next {next}"),
+            (None, _) => "ipv6 truncated".to_owned(),
+        },
+        Some(other) => format!("ethertype {other:#06x}"),
+        None => "runt".to_owned(),
     }
 }
 
