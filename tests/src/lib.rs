@@ -3,4 +3,5 @@
 
 pub mod client;
 pub mod lab;
+pub mod pair;
 pub mod pcap;

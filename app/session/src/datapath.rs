@@ -258,6 +258,70 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     ended
 }
 
+/// Runs the data path with fixed SAs and no IKE (for benchmarks and
+/// tamper tests of the data path against itself): until `shutdown`.
+pub async fn run_static<R: PacketRead, W: PacketWrite>(
+    socket: Arc<UdpSocket>,
+    peer: SocketAddr,
+    reader: R,
+    mut writer: W,
+    outbound: EspOutbound,
+    mut inbound: EspInbound,
+    counters: Arc<Counters>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), SessionError> {
+    let last_sent = Arc::new(LastSent {
+        origin: Instant::now(),
+        millis: AtomicU64::new(0),
+    });
+    let mut uplink_task = tokio::spawn(uplink(
+        reader,
+        socket.clone(),
+        outbound,
+        peer,
+        counters.clone(),
+        last_sent,
+    ));
+    let mut buf = vec![0u8; 65_536];
+    let mut opened = Vec::with_capacity(65_536);
+    let result = loop {
+        tokio::select! {
+            received = socket.recv_from(&mut buf) => {
+                let n = match received {
+                    Ok((n, _)) => n,
+                    Err(e) if is_transient(&e) => continue,
+                    Err(e) => break Err(e.into()),
+                };
+                if let Port4500::Esp(esp) = classify_port_4500(buf.get(..n).unwrap_or_default()) {
+                    if let Ok(d) = inbound.open(esp, None, &mut opened) {
+                        if let Some(p) = opened.get(d.range.clone()) {
+                            if let Err(e) = writer.write_packet(p).await {
+                                break Err(e.into());
+                            }
+                        }
+                    }
+                    if let Ok(mut c) = counters.inbound.lock() {
+                        *c = *inbound.counters();
+                    }
+                }
+            }
+            result = &mut uplink_task => {
+                break match result {
+                    Ok(r) => r,
+                    Err(e) => Err(SessionError::Platform(format!("the uplink task failed: {e}"))),
+                };
+            }
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break Ok(());
+                }
+            }
+        }
+    };
+    uplink_task.abort();
+    result
+}
+
 impl From<InitiatorError> for Ended {
     fn from(e: InitiatorError) -> Self {
         Ended::Failed(e.into())

@@ -18,11 +18,11 @@ use std::time::Duration;
 use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::AuthMethodSetting;
 
-pub use datapath::{Counters, PacketRead, PacketWrite};
+pub use datapath::{run_static, Counters, PacketRead, PacketWrite};
 pub use ike_io::IkeIo;
 pub use resolve::resolve_sc;
 pub use run::{run, status_path, SessionOptions, Summary};
-pub use tunnel::range_prefixes;
+pub use tunnel::{range_prefixes, TunReader, TunWriter};
 
 /// Where a connection attempt stands, for progress displays.
 #[derive(Clone, Debug, PartialEq, Eq)]

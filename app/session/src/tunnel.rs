@@ -68,9 +68,23 @@ impl Device {
 }
 
 /// The device's read half (absent if splitting failed: reads then fail).
+#[derive(Debug)]
 pub struct TunReader(Option<DeviceReader>);
 /// The device's write half.
+#[derive(Debug)]
 pub struct TunWriter(Option<DeviceWriter>);
+
+impl From<DeviceReader> for TunReader {
+    fn from(r: DeviceReader) -> Self {
+        Self(Some(r))
+    }
+}
+
+impl From<DeviceWriter> for TunWriter {
+    fn from(w: DeviceWriter) -> Self {
+        Self(Some(w))
+    }
+}
 
 impl PacketRead for TunReader {
     async fn read_packet(&mut self, buf: &mut [u8]) -> io::Result<usize> {
