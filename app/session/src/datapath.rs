@@ -260,6 +260,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
 
 /// Runs the data path with fixed SAs and no IKE (for benchmarks and
 /// tamper tests of the data path against itself): until `shutdown`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run_static<R: PacketRead, W: PacketWrite>(
     socket: Arc<UdpSocket>,
     peer: SocketAddr,
