@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the Softwire test lab needs. Idempotent: does
 # nothing when everything is there; runs apt-get update only when needed.
-# No service is started by the install (policy-rc.d answers 101 meanwhile).
+# No service is started by the install (policy-rc.d answers 101 meanwhile),
+# and iperf3's debconf question (start a system-wide daemon?) is answered
+# "no" beforehand: the lab starts its own iperf3 servers in the site
+# namespace (lab.sh site-services).
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +12,7 @@ PACKAGES=(
     libcharon-extra-plugins libcharon-extauth-plugins
     libstrongswan-extra-plugins libstrongswan-standard-plugins
     iproute2 nftables tcpdump iputils-ping dnsmasq-base openssl util-linux procps
+    iperf3 socat jq
 )
 
 [[ $EUID -eq 0 ]] || { echo "install-deps.sh: must run as root" >&2; exit 1; }
@@ -35,6 +39,13 @@ if [[ ! -e "$POLICY" ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$POLICY"
     chmod 755 "$POLICY"
     created_policy=1
+fi
+
+# iperf3 asks whether to run "iperf3 -s" as a system service; answer no
+# before it is unpacked (debconf-set-selections comes with debconf, which
+# every Debian system has).
+if command -v debconf-set-selections >/dev/null 2>&1; then
+    echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
 fi
 
 apt_install() {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # Softwire test lab: a hotspot behind a NAT, a strongSwan SC and a site
 # network, each in its own network namespace. See tests/lab/README.md.
 #
@@ -7,9 +8,13 @@
 #                                          rogue-identity, rogue-ca)
 #        lab.sh swanctl COMMAND [ARGS...] (against the SC)
 #        lab.sh capture start ROLE [IFACE] [NAME] | stop [NAME] | list
+#                       | summary NAME [MAX_OTHER]
 #        lab.sh sw-client up | initiate CONN | terminate CONN | status
 #                         | swanctl COMMAND [ARGS...] | down
 #        lab.sh rogues up | down | env | swanctl NAME COMMAND [ARGS...]
+#        lab.sh site-services up | down | env | status
+#        lab.sh snapshot ROLE             (normalized addresses, routes, rules,
+#                                          nft ruleset and resolv.conf)
 #        lab.sh sc-cookies on | off       (restarts the SC's charon)
 #        lab.sh drop-ike-auth N | off | status ; lab.sh drop-ike-auth-count
 #        lab.sh block-sc on | off | status
@@ -17,7 +22,11 @@
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
 # env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
 #        SC_KEY_TYPE / CLIENT_KEY_TYPE (rsa|ecdsa), LAB_KEEP_DIR=1,
-#        LAB_ROGUES=1 (up starts the rogues), LAB_SC_COOKIES=1 (SC demands cookies)
+#        LAB_ROGUES=1 (up starts the rogues), LAB_SC_COOKIES=1 (SC demands cookies),
+#        LAB_SITE_SERVICES=0 (up skips iperf3/echo/HTTP on the site host),
+#        LAB_OUTER=ipv4|ipv6 (the hotspot-NAT-internet-SC path; default ipv4),
+#        LAB_NAT66=1 (with LAB_OUTER=ipv6: the NAT masquerades instead of routing),
+#        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 
 LAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,11 +45,17 @@ LAB_CONF="$LAB_ROOT/conf"
 . "$LAB_ROOT/lib/rogues.sh"
 # shellcheck source=lib/faults.sh
 . "$LAB_ROOT/lib/faults.sh"
+# shellcheck source=lib/services.sh
+. "$LAB_ROOT/lib/services.sh"
+# shellcheck source=lib/snapshot.sh
+. "$LAB_ROOT/lib/snapshot.sh"
 
 LAB_MARKER="$LAB_DIR/.softwire-lab"
 
 usage() {
-    sed -n '5,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+    # the comment block at the top, from "usage:" on
+    awk '/^# usage:/ { on = 1 } on && !/^#/ { exit } on { sub(/^# ?/, ""); print }' \
+        "${BASH_SOURCE[0]}" >&2
     exit 2
 }
 
@@ -70,12 +85,12 @@ LAB_NS_HOTSPOT=$NS_HOT
 LAB_NS_NAT=$NS_NAT
 LAB_NS_SC=$NS_SC
 LAB_NS_SITE=$NS_SITE
-LAB_HOTSPOT_ADDR=$HOT_ADDR4
-LAB_HOTSPOT_GW=$NAT_IN_ADDR4
-LAB_HOTSPOT_DNS=$NAT_IN_ADDR4
-LAB_NAT_INSIDE_ADDR=$NAT_IN_ADDR4
-LAB_NAT_PUBLIC_ADDR=$NAT_OUT_ADDR4
-LAB_SC_ADDR=$SC_OUT_ADDR4
+LAB_HOTSPOT_ADDR=$OUT_HOT_ADDR
+LAB_HOTSPOT_GW=$OUT_NAT_IN_ADDR
+LAB_HOTSPOT_DNS=$OUT_NAT_IN_ADDR
+LAB_NAT_INSIDE_ADDR=$OUT_NAT_IN_ADDR
+LAB_NAT_PUBLIC_ADDR=$OUT_NAT_OUT_ADDR
+LAB_SC_ADDR=$OUT_SC_ADDR
 LAB_SC_SITE_ADDR4=$SC_SITE_ADDR4
 LAB_SC_SITE_ADDR6=$SC_SITE_ADDR6
 LAB_SITE_ADDR4=$SITE_ADDR4
@@ -111,11 +126,25 @@ LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")
 LAB_CAPTURE_DIR=$CAPTURE_DIR
 LAB_NS_INET=$NS_INET
 LAB_SC_COOKIES=$(sc_cookies_enabled && echo 1 || echo 0)
-LAB_COOKIE_PRIMER_ADDR=$COOKIE_PRIMER_ADDR4
+LAB_COOKIE_PRIMER_ADDR=$OUT_PRIMER_ADDR
 LAB_ROGUES=$(rogues_running && echo 1 || echo 0)
+LAB_OUTER=$OUTER
+LAB_SITE_SERVICES=$(site_services_running && echo 1 || echo 0)
 EOF
+    if [[ "$OUTER" == ipv6 ]]; then
+        cat >>"$f" <<EOF
+LAB_HOTSPOT_ADDR6=$HOT_ADDR6
+LAB_NAT_INSIDE_ADDR6=$NAT_IN_ADDR6
+LAB_NAT_PUBLIC_ADDR6=$NAT_OUT_ADDR6
+LAB_SC_ADDR6=$SC_OUT_ADDR6
+LAB_NAT66=$(nat66_enabled && echo 1 || echo 0)
+EOF
+    fi
     if rogues_running; then
         rogues_env >>"$f"
+    fi
+    if site_services_running; then
+        site_services_env >>"$f"
     fi
 }
 
@@ -123,6 +152,7 @@ lab_down() {
     if [[ -d "$PID_DIR" ]]; then
         stop_proc client-charon
         capture_stop >/dev/null
+        site_services_down
         stop_proc rogue-identity-charon
         stop_proc rogue-ca-charon
         stop_proc charon
@@ -164,6 +194,18 @@ lab_up() {
     chmod 700 "$LAB_DIR"
     touch "$LAB_MARKER"
 
+    # The outer path's family, kept for the later subcommands.
+    outer_init "${LAB_OUTER:-ipv4}"
+    echo "$OUTER" >"$LAB_DIR/outer"
+    case "${LAB_NAT66:-0}" in
+        1 | yes)
+            [[ "$OUTER" == ipv6 ]] || die "LAB_NAT66=1 needs LAB_OUTER=ipv6"
+            echo 1 >"$LAB_DIR/nat66"
+            ;;
+        0 | no | "") echo 0 >"$LAB_DIR/nat66" ;;
+        *) die "LAB_NAT66 must be 0 or 1, got '$LAB_NAT66'" ;;
+    esac
+
     case "${LAB_SC_COOKIES:-0}" in
         1 | yes) echo 1 >"$LAB_DIR/sc-cookies" ;;
         0 | no | "") echo 0 >"$LAB_DIR/sc-cookies" ;;
@@ -182,6 +224,11 @@ lab_up() {
         0 | no | "") ;;
         *) die "LAB_ROGUES must be 0 or 1, got '$LAB_ROGUES'" ;;
     esac
+    case "${LAB_SITE_SERVICES:-1}" in
+        1 | yes) site_services_up ;;
+        0 | no | "") ;;
+        *) die "LAB_SITE_SERVICES must be 0 or 1, got '$LAB_SITE_SERVICES'" ;;
+    esac
     write_env
 
     trap - EXIT INT TERM
@@ -192,13 +239,13 @@ lab_status() {
     ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
     local pid
     pid="$(pid_of charon)" || die "charon is not running"
-    echo "== lab $LAB_ID: charon pid $pid, vici $SC_VICI_URI"
+    echo "== lab $LAB_ID: charon pid $pid, vici $SC_VICI_URI, outer $OUTER (SC $OUT_SC_ADDR)"
     echo "== connections"
     sc_swanctl --list-conns
     echo "== security associations"
     sc_swanctl --list-sas
     echo "== cookies: $(sc_cookies_enabled && echo on || echo off)"
-    if nsx "$NS_NAT" nft list table ip lab_faults >/dev/null 2>&1; then
+    if nsx "$NS_NAT" nft list table "$NFT_FAMILY" lab_faults >/dev/null 2>&1; then
         echo "== faults"
         block_sc status
         drop_ike_auth_status
@@ -209,6 +256,10 @@ lab_status() {
             echo "== $r: charon pid $pid, vici $(rogue_vici_uri "$r")"
         fi
     done
+    if site_services_running; then
+        echo "== site services"
+        site_services_status
+    fi
 }
 
 cmd_sw_client() {
@@ -241,6 +292,7 @@ cmd_capture() {
         start) capture_start "$@" ;;
         stop) capture_stop "$@" ;;
         list) capture_list ;;
+        summary) capture_summary "$@" ;;
         *) usage ;;
     esac
 }
@@ -280,6 +332,45 @@ cmd_rogues() {
             rogues_env
             ;;
         swanctl) rogue_swanctl "$@" ;;
+        *) usage ;;
+    esac
+}
+
+on_site_services_failure() {
+    local rc=$?
+    trap - EXIT INT TERM
+    log "site-services up failed (exit $rc), stopping them"
+    site_services_down || true
+    write_env || true
+    exit "$rc"
+}
+
+# site-services up|down|env|status
+cmd_site_services() {
+    local sub="${1:-}"
+    shift || true
+    case "$sub" in
+        up)
+            ns_exists "$NS_SITE" || die "lab $LAB_ID is not up"
+            trap on_site_services_failure EXIT
+            trap 'exit 130' INT
+            trap 'exit 143' TERM
+            site_services_up
+            write_env
+            trap - EXIT INT TERM
+            echo "LAB_SITE_SERVICES=1"
+            site_services_env
+            ;;
+        down)
+            site_services_down
+            if [[ -s "$LAB_DIR/env" ]]; then write_env; fi
+            echo "LAB_SITE_SERVICES=0"
+            ;;
+        env)
+            site_services_running || die "the site services are not running (lab.sh site-services up)"
+            site_services_env
+            ;;
+        status) site_services_status ;;
         *) usage ;;
     esac
 }
@@ -350,6 +441,8 @@ main() {
         capture-stop) require_root && capture_stop "$@" ;;
         sw-client) require_root && cmd_sw_client "$@" ;;
         rogues) require_root && cmd_rogues "$@" ;;
+        site-services) require_root && cmd_site_services "$@" ;;
+        snapshot) require_root && snapshot "$@" ;;
         sc-cookies) require_root && cmd_sc_cookies "$@" ;;
         drop-ike-auth) require_root && cmd_drop_ike_auth "$@" ;;
         drop-ike-auth-count) require_root && drop_ike_auth_count ;;

@@ -259,7 +259,16 @@ fn rogue_scs_are_refused_before_any_user_secret_leaves() {
     assert!(r["error"].contains("Rogue CA"), "{r:?}");
 
     for log_key in ["LAB_ROGUE_IDENTITY_LOG", "LAB_ROGUE_CA_LOG"] {
-        let log = std::fs::read_to_string(&rogue_env[log_key]).unwrap();
+        // Our DELETE is sent without waiting for an answer: give the rogue
+        // a moment to log it.
+        let mut log = String::new();
+        for _ in 0..40 {
+            log = std::fs::read_to_string(&rogue_env[log_key]).unwrap();
+            if parsed_requests(&log).len() >= 2 {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         let requests = parsed_requests(&log);
         // The rogue got our first IKE_AUTH (identities, no AUTH) and our
         // DELETE, nothing else: no EAP response, no AUTH from the password.

@@ -54,12 +54,16 @@ charon_start() {
 # open (see cookie_prime), and a long half_open_timeout keeps it open. A
 # high block_threshold keeps half-open SAs a client abandons from locking
 # its address out meanwhile.
-SC_COOKIE_SETTINGS="    # LAB_SC_COOKIES=1: demand a COOKIE for every IKE_SA_INIT (with the
-    # lab's half-open IKE_SA from $COOKIE_PRIMER_ADDR4 always present).
+sc_cookie_settings() {
+    cat <<EOF
+    # LAB_SC_COOKIES=1: demand a COOKIE for every IKE_SA_INIT (with the
+    # lab's half-open IKE_SA from $OUT_PRIMER_ADDR always present).
     dos_protection = yes
     cookie_threshold = 1
     half_open_timeout = 86400
-    block_threshold = 100"
+    block_threshold = 100
+EOF
+}
 
 # sc_cookies_enabled : the SC runs (or is to run) in cookie mode
 sc_cookies_enabled() {
@@ -71,7 +75,7 @@ sc_cookies_enabled() {
 sc_charon_start() {
     if sc_cookies_enabled; then
         charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no \
-            "$SC_COOKIE_SETTINGS" 2
+            "$(sc_cookie_settings)" 2
     else
         charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no
     fi
@@ -92,7 +96,7 @@ sc_up() {
     cp "$PKI_DIR/sc.key.pem" "$sw/private/"
 
     render "$LAB_CONF/sc-swanctl.conf.tmpl" "$sw/swanctl.conf" \
-        SC_ADDR="$SC_OUT_ADDR4" SC_ID="$SC_ID" PSK_CLIENT_ID="$PSK_CLIENT_ID" \
+        SC_ADDR="$OUT_SC_ADDR" SC_ID="$SC_ID" PSK_CLIENT_ID="$PSK_CLIENT_ID" \
         EAP_ID_PATTERN="$EAP_ID_PATTERN" EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
         IKE_PROPOSALS="$IKE_PROPOSALS" ESP_PROPOSALS="$ESP_PROPOSALS" \
         SITE_NET4="$SITE_NET4" SITE_NET6="$SITE_NET6" \
@@ -139,7 +143,7 @@ client_up() {
     esac
 
     render "$LAB_CONF/client-swanctl.conf.tmpl" "$sw/swanctl.conf" \
-        SC_ADDR="${SW_CLIENT_REMOTE_ADDR:-$SC_OUT_ADDR4}" SC_ID="${SW_CLIENT_REMOTE_ID:-$SC_ID}" \
+        SC_ADDR="${SW_CLIENT_REMOTE_ADDR:-$OUT_SC_ADDR}" SC_ID="${SW_CLIENT_REMOTE_ID:-$SC_ID}" \
         PSK_CLIENT_ID="$PSK_CLIENT_ID" \
         EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
         IKE_PROPOSALS="${SW_CLIENT_PROPOSALS:-$IKE_PROPOSALS}" \

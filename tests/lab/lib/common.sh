@@ -48,6 +48,57 @@ DNS6=2001:db8:5173::53
 POOL4=203.0.113.128/25
 POOL6=2001:db8:cafe::1000-2001:db8:cafe::1fff
 
+# Outer path for LAB_OUTER=ipv6 (hotspot <-> NAT <-> internet <-> SC over
+# IPv6 only; the site and the pools stay as they are).
+HOT_ADDR6=2001:db8:1::100
+NAT_IN_ADDR6=2001:db8:1::1
+HOT_NET6=2001:db8:1::/64
+NAT_OUT_ADDR6=2001:db8:2::10
+SC_OUT_ADDR6=2001:db8:2::1
+INET_NET6=2001:db8:2::/64
+ROGUE_ID_ADDR6=2001:db8:2::66
+ROGUE_CA_ADDR6=2001:db8:2::67
+COOKIE_PRIMER_ADDR6=2001:db8:2::2
+
+# outer_init MODE : the outer path's addresses for MODE (ipv4 | ipv6). The
+# OUT_* names are what the rest of the lab uses for "the" hotspot, NAT, SC,
+# rogue and primer addresses; NFT_FAMILY / NFT_ADDR are the nftables table
+# family and address keyword for rules on that path.
+outer_init() {
+    case "$1" in
+        ipv4)
+            OUTER=ipv4 OUT_PREFIX=24
+            OUT_HOT_ADDR=$HOT_ADDR4 OUT_HOT_NET=$HOT_NET4
+            OUT_NAT_IN_ADDR=$NAT_IN_ADDR4 OUT_NAT_OUT_ADDR=$NAT_OUT_ADDR4
+            OUT_SC_ADDR=$SC_OUT_ADDR4 OUT_PRIMER_ADDR=$COOKIE_PRIMER_ADDR4
+            OUT_ROGUE_ID_ADDR=$ROGUE_ID_ADDR4 OUT_ROGUE_CA_ADDR=$ROGUE_CA_ADDR4
+            NFT_FAMILY=ip NFT_ADDR=ip
+            ;;
+        ipv6)
+            OUTER=ipv6 OUT_PREFIX=64
+            OUT_HOT_ADDR=$HOT_ADDR6 OUT_HOT_NET=$HOT_NET6
+            OUT_NAT_IN_ADDR=$NAT_IN_ADDR6 OUT_NAT_OUT_ADDR=$NAT_OUT_ADDR6
+            OUT_SC_ADDR=$SC_OUT_ADDR6 OUT_PRIMER_ADDR=$COOKIE_PRIMER_ADDR6
+            OUT_ROGUE_ID_ADDR=$ROGUE_ID_ADDR6 OUT_ROGUE_CA_ADDR=$ROGUE_CA_ADDR6
+            NFT_FAMILY=ip6 NFT_ADDR=ip6
+            ;;
+        *)
+            echo "lab: LAB_OUTER must be ipv4 or ipv6, got '$1'" >&2
+            exit 2
+            ;;
+    esac
+}
+# A running lab keeps its mode in $LAB_DIR/outer (written by "up"), so later
+# subcommands follow it whatever LAB_OUTER says then. ("up" checks LAB_OUTER
+# itself: a bad value must not keep "down" from working.)
+if [[ -s "$LAB_DIR/outer" && "$(<"$LAB_DIR/outer")" == ipv6 ]]; then
+    outer_init ipv6
+elif [[ ! -s "$LAB_DIR/outer" && "${LAB_OUTER:-}" == ipv6 ]]; then
+    outer_init ipv6
+else
+    outer_init ipv4
+fi
+
 # Identities.
 SC_ID=sc.example.net
 PSK_CLIENT_ID=psk-client@example.net
@@ -145,9 +196,9 @@ spawn() {
     setsid sh -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
         "$pidf" ip netns exec "$ns" "$@" </dev/null >>"$logf" 2>&1 &
     local i
-    for ((i = 0; i < 50; i++)); do
+    for ((i = 0; i < 250; i++)); do
         [[ -s "$pidf" ]] && return 0
-        sleep 0.05
+        sleep 0.01
     done
     die "could not start $name"
 }
@@ -183,13 +234,13 @@ expect_exe() {
     local name="$1" bin="$2" tmo="${3:-5}" pidf pid i
     pidf="$PID_DIR/$name.pid"
     pid="$(<"$pidf")"
-    for ((i = 0; i < tmo * 20; i++)); do
+    for ((i = 0; i < tmo * 100; i++)); do
         proc_alive "$pid" || return 1
         if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == "$bin" ]]; then
             echo "$bin" >"$pidf.exe"
             return 0
         fi
-        sleep 0.05
+        sleep 0.01
     done
     return 1
 }
@@ -207,9 +258,9 @@ stop_proc() {
     local name="$1" sig="${2:-TERM}" pid i
     if pid="$(pid_of "$name")"; then
         kill "-$sig" "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
+        for ((i = 0; i < 500; i++)); do
             proc_alive "$pid" || break
-            sleep 0.05
+            sleep 0.01
         done
         if proc_alive "$pid"; then
             log "$name (pid $pid) did not exit, killing"

@@ -1,19 +1,20 @@
 # shellcheck shell=bash
 # Fault injection on the NAT router's forward path (nftables table
-# "ip lab_faults" in the nat namespace, made on first use), and the cookie
-# primer for LAB_SC_COOKIES=1.
+# "ip lab_faults" in the nat namespace, made on first use; "ip6 lab_faults"
+# with LAB_OUTER=ipv6), and the cookie primer for LAB_SC_COOKIES=1.
 #
 #   drop-ike-auth N       drop the first N IKE_AUTH requests from the hotspot
 #   drop-ike-auth-count   how many were dropped
 #   drop-ike-auth off     stop dropping (the count stays readable)
-#   block-sc on|off       drop everything to and from the SC (198.51.100.1)
+#   block-sc on|off       drop everything to and from the SC (198.51.100.1,
+#                         or 2001:db8:2::1 with LAB_OUTER=ipv6)
 
 # Base chain (priority filter - 10, before lab_nat's forward chain) jumping
 # to one regular chain per fault; each fault only rewrites its own chain.
 faults_table() {
-    nsx "$NS_NAT" nft list table ip lab_faults >/dev/null 2>&1 && return 0
-    nsx "$NS_NAT" nft -f - <<'EOF'
-table ip lab_faults {
+    nsx "$NS_NAT" nft list table "$NFT_FAMILY" lab_faults >/dev/null 2>&1 && return 0
+    nsx "$NS_NAT" nft -f - <<EOF
+table $NFT_FAMILY lab_faults {
     counter ike_auth_seen { }
     counter ike_auth_dropped { }
     chain forward {
@@ -47,9 +48,9 @@ drop_ike_auth() {
     ns_exists "$NS_NAT" || die "lab $LAB_ID is not up"
     faults_table
     if [[ "$n" == off ]]; then
-        nsx "$NS_NAT" nft -f - <<'EOF'
-flush chain ip lab_faults ike_auth
-flush chain ip lab_faults ike_auth_drop
+        nsx "$NS_NAT" nft -f - <<EOF
+flush chain $NFT_FAMILY lab_faults ike_auth
+flush chain $NFT_FAMILY lab_faults ike_auth_drop
 EOF
         echo "drop_ike_auth=off"
         return 0
@@ -58,21 +59,21 @@ EOF
     n=$((10#$n))
     # (nft prints the counters it resets: not part of this command's output)
     nsx "$NS_NAT" nft -f - >/dev/null <<EOF
-flush chain ip lab_faults ike_auth
-flush chain ip lab_faults ike_auth_drop
-reset counter ip lab_faults ike_auth_seen
-reset counter ip lab_faults ike_auth_dropped
-add rule ip lab_faults ike_auth iifname "eth0" udp dport 4500 @th,64,32 0 @th,240,8 35 @th,248,8 & 0x20 == 0 goto ike_auth_drop
-add rule ip lab_faults ike_auth iifname "eth0" udp dport 500 @th,208,8 35 @th,216,8 & 0x20 == 0 goto ike_auth_drop
-add rule ip lab_faults ike_auth_drop counter name ike_auth_seen
-add rule ip lab_faults ike_auth_drop numgen inc mod 2147483648 < $n counter name ike_auth_dropped drop
+flush chain $NFT_FAMILY lab_faults ike_auth
+flush chain $NFT_FAMILY lab_faults ike_auth_drop
+reset counter $NFT_FAMILY lab_faults ike_auth_seen
+reset counter $NFT_FAMILY lab_faults ike_auth_dropped
+add rule $NFT_FAMILY lab_faults ike_auth iifname "eth0" udp dport 4500 @th,64,32 0 @th,240,8 35 @th,248,8 & 0x20 == 0 goto ike_auth_drop
+add rule $NFT_FAMILY lab_faults ike_auth iifname "eth0" udp dport 500 @th,208,8 35 @th,216,8 & 0x20 == 0 goto ike_auth_drop
+add rule $NFT_FAMILY lab_faults ike_auth_drop counter name ike_auth_seen
+add rule $NFT_FAMILY lab_faults ike_auth_drop numgen inc mod 2147483648 < $n counter name ike_auth_dropped drop
 EOF
     echo "drop_ike_auth=$n"
 }
 
 # nft_counter_packets NAME : packets of a named counter in lab_faults
 nft_counter_packets() {
-    nsx "$NS_NAT" nft list counter ip lab_faults "$1" 2>/dev/null |
+    nsx "$NS_NAT" nft list counter "$NFT_FAMILY" lab_faults "$1" 2>/dev/null |
         awk '$1 == "packets" { print $2; found = 1 } END { if (!found) print 0 }'
 }
 
@@ -86,7 +87,7 @@ drop_ike_auth_count() {
 drop_ike_auth_status() {
     ns_exists "$NS_NAT" || die "lab $LAB_ID is not up"
     local limit
-    limit="$(nsx "$NS_NAT" nft list chain ip lab_faults ike_auth_drop 2>/dev/null |
+    limit="$(nsx "$NS_NAT" nft list chain "$NFT_FAMILY" lab_faults ike_auth_drop 2>/dev/null |
         sed -n 's/.*numgen inc mod 2147483648 < \([0-9]*\).*/\1/p')"
     echo "drop_ike_auth=${limit:-off}"
     echo "seen=$(nft_counter_packets ike_auth_seen)"
@@ -103,18 +104,18 @@ block_sc() {
     case "$mode" in
         on)
             nsx "$NS_NAT" nft -f - <<EOF
-flush chain ip lab_faults block_sc
-add rule ip lab_faults block_sc ip daddr $SC_OUT_ADDR4 counter drop
-add rule ip lab_faults block_sc ip saddr $SC_OUT_ADDR4 counter drop
+flush chain $NFT_FAMILY lab_faults block_sc
+add rule $NFT_FAMILY lab_faults block_sc $NFT_ADDR daddr $OUT_SC_ADDR counter drop
+add rule $NFT_FAMILY lab_faults block_sc $NFT_ADDR saddr $OUT_SC_ADDR counter drop
 EOF
             echo "block_sc=on"
             ;;
         off)
-            nsx "$NS_NAT" nft flush chain ip lab_faults block_sc
+            nsx "$NS_NAT" nft flush chain "$NFT_FAMILY" lab_faults block_sc
             echo "block_sc=off"
             ;;
         status)
-            if nsx "$NS_NAT" nft list chain ip lab_faults block_sc | grep -q drop; then
+            if nsx "$NS_NAT" nft list chain "$NFT_FAMILY" lab_faults block_sc | grep -q drop; then
                 echo "block_sc=on"
             else
                 echo "block_sc=off"
@@ -128,7 +129,7 @@ EOF
 
 # cookie_prime : leave one half-open IKE_SA on the SC, so that with
 # cookie_threshold = 1 it demands a COOKIE for every IKE_SA_INIT that
-# follows. The IKE_SA_INIT comes from $COOKIE_PRIMER_ADDR4 (an address on
+# follows. The IKE_SA_INIT comes from $OUT_PRIMER_ADDR (an address on
 # the inet namespace's bridge), from a socket closed right after sending,
 # so the SA never completes; half_open_timeout keeps it. Proposal:
 # AES-GCM-16-128 / PRF-HMAC-SHA2-256 / Curve25519, KE = the X25519 base
@@ -139,7 +140,13 @@ EOF
 #   Ni          32 octets
 cookie_prime() {
     local spi nonce hex esc i
-    nsx "$NS_INET" ip addr replace "$COOKIE_PRIMER_ADDR4/24" dev br0
+    if [[ "$OUTER" == ipv6 ]]; then
+        # br0 has IPv6 off (net.ipv6.conf.all/default in inet): on for it only
+        nsx "$NS_INET" sysctl -qw net.ipv6.conf.br0.disable_ipv6=0
+        nsx "$NS_INET" ip -6 addr replace "$OUT_PRIMER_ADDR/64" dev br0 nodad
+    else
+        nsx "$NS_INET" ip addr replace "$OUT_PRIMER_ADDR/24" dev br0
+    fi
     spi="$(od -An -tx1 -N8 /dev/urandom | tr -d ' \n')"
     nonce="$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')"
     hex="${spi}0000000000000000""21202208""00000000""00000090"
@@ -154,15 +161,20 @@ cookie_prime() {
     for ((i = 0; i < ${#hex}; i += 2)); do
         esc+="\\x${hex:i:2}"
     done
+    # Into a file first, then one write(2) by cat: bash's printf flushes at
+    # every newline octet, so "printf %b ... >&3" on the UDP socket would
+    # split a packet holding 0x0a (in the random SPI or nonce) into two
+    # datagrams, which the SC rejects.
+    printf '%b' "$esc" >"$LAB_DIR/cookie-primer.bin"
     # shellcheck disable=SC2016 # expanded by the inner bash
-    nsx "$NS_INET" bash -c 'exec 3>"/dev/udp/$1/500" && printf "%b" "$2" >&3' \
-        _ "$SC_OUT_ADDR4" "$esc" ||
+    nsx "$NS_INET" bash -c 'exec 3>"/dev/udp/$1/500" && cat "$2" >&3' \
+        _ "$OUT_SC_ADDR" "$LAB_DIR/cookie-primer.bin" ||
         die "cookie primer: could not send IKE_SA_INIT"
     for ((i = 0; i < 100; i++)); do
-        if sc_swanctl --list-sas 2>/dev/null | grep -q "$COOKIE_PRIMER_ADDR4"; then
+        if sc_swanctl --list-sas 2>/dev/null | grep -qF "${OUT_PRIMER_ADDR}["; then
             return 0
         fi
         sleep 0.05
     done
-    die "cookie primer: the SC shows no half-open IKE_SA from $COOKIE_PRIMER_ADDR4"
+    die "cookie primer: the SC shows no half-open IKE_SA from $OUT_PRIMER_ADDR"
 }

@@ -55,13 +55,21 @@ net_inet_port() {
     nsx "$NS_INET" ip link set "$1" up
 }
 
-# net_rogue_up NS PORT LINK_N ADDR4 : a rogue responder's namespace on the
-# internet segment (eth0, IPv4 only), bridge port PORT in inet.
+# net_rogue_up NS PORT LINK_N ADDR : a rogue responder's namespace on the
+# internet segment (eth0, the outer family only), bridge port PORT in inet.
 net_rogue_up() {
     local ns="$1" port="$2" n="$3" addr="$4"
     net_ns_create "$ns"
     net_link "$n" "$ns" eth0 "$NS_INET" "$port"
     net_inet_port "$port"
+    if [[ "$OUTER" == ipv6 ]]; then
+        nsx "$ns" ip -6 addr add "$addr/64" dev eth0 nodad
+        nsx "$ns" ip link set eth0 up
+        # (no NAT66: the answers to the hotspot go back through the NAT)
+        nsx "$ns" ip -6 route add "$HOT_NET6" via "$NAT_OUT_ADDR6" dev eth0
+        net_write_resolv "$ns" 127.0.0.1
+        return 0
+    fi
     nsx "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
     nsx "$ns" ip addr add "$addr/24" dev eth0
     nsx "$ns" ip link set eth0 up
@@ -99,28 +107,13 @@ net_up() {
     net_inet_port nat
     net_inet_port sc
 
-    # hotspot: IPv4 only on its link. IPv6 stays enabled elsewhere in the
-    # namespace (not net.ipv6.conf.all) so that a VPN client's TUN device
-    # can still carry IPv6 inside the tunnel.
-    nsx "$NS_HOT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-    nsx "$NS_HOT" ip addr add "$HOT_ADDR4/24" dev eth0
-    nsx "$NS_HOT" ip link set eth0 up
-    nsx "$NS_HOT" ip route add default via "$NAT_IN_ADDR4"
+    if [[ "$OUTER" == ipv6 ]]; then
+        net_outer6_up
+    else
+        net_outer4_up
+    fi
 
-    # nat: a coffee-shop router, conntrack masquerade out of eth1.
-    nsx "$NS_NAT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.eth1.disable_ipv6=1
-    nsx "$NS_NAT" ip addr add "$NAT_IN_ADDR4/24" dev eth0
-    nsx "$NS_NAT" ip addr add "$NAT_OUT_ADDR4/24" dev eth1
-    nsx "$NS_NAT" ip link set eth0 up
-    nsx "$NS_NAT" ip link set eth1 up
-    nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
-    render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
-        HOT_NET4="$HOT_NET4"
-    nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
-
-    # sc: internet side eth0, site side eth1.
-    nsx "$NS_SC" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
-    nsx "$NS_SC" ip addr add "$SC_OUT_ADDR4/24" dev eth0
+    # sc: site side eth1 (IPv4 and IPv6, whatever the outer path is).
     nsx "$NS_SC" ip addr add "$SC_SITE_ADDR4/25" dev eth1
     nsx "$NS_SC" ip -6 addr add "$SC_SITE_ADDR6/64" dev eth1 nodad
     nsx "$NS_SC" ip link set eth0 up
@@ -140,11 +133,71 @@ net_up() {
 
     # resolv.conf per namespace (bind-mounted by ip netns exec), so nothing
     # run in the lab ever reads or writes the machine's own resolv.conf.
-    net_write_resolv "$NS_HOT" "$NAT_IN_ADDR4"
-    net_write_resolv "$NS_NAT" "$NAT_IN_ADDR4"
+    net_write_resolv "$NS_HOT" "$OUT_NAT_IN_ADDR"
+    net_write_resolv "$NS_NAT" "$OUT_NAT_IN_ADDR"
     net_write_resolv "$NS_SC" "$DNS4"
     net_write_resolv "$NS_SITE" "$DNS4"
     net_write_resolv "$NS_INET" 127.0.0.1
+}
+
+# The outer path over IPv4 (the default): hotspot, NAT and the SC's eth0.
+net_outer4_up() {
+    # hotspot: IPv4 only on its link. IPv6 stays enabled elsewhere in the
+    # namespace (not net.ipv6.conf.all) so that a VPN client's TUN device
+    # can still carry IPv6 inside the tunnel.
+    nsx "$NS_HOT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    nsx "$NS_HOT" ip addr add "$HOT_ADDR4/24" dev eth0
+    nsx "$NS_HOT" ip link set eth0 up
+    nsx "$NS_HOT" ip route add default via "$NAT_IN_ADDR4"
+
+    # nat: a coffee-shop router, conntrack masquerade out of eth1.
+    nsx "$NS_NAT" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 net.ipv6.conf.eth1.disable_ipv6=1
+    nsx "$NS_NAT" ip addr add "$NAT_IN_ADDR4/24" dev eth0
+    nsx "$NS_NAT" ip addr add "$NAT_OUT_ADDR4/24" dev eth1
+    nsx "$NS_NAT" ip link set eth0 up
+    nsx "$NS_NAT" ip link set eth1 up
+    nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+    render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
+        HOT_NET4="$HOT_NET4"
+    nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
+
+    # sc: internet side eth0, IPv4 only.
+    nsx "$NS_SC" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+    nsx "$NS_SC" ip addr add "$SC_OUT_ADDR4/24" dev eth0
+}
+
+# nat66_enabled : LAB_NAT66=1 was given to "up" (IPv6 outer path only)
+nat66_enabled() {
+    [[ "$(cat "$LAB_DIR/nat66" 2>/dev/null)" == 1 ]]
+}
+
+# The outer path over IPv6 only (LAB_OUTER=ipv6). Linux has no switch to
+# turn IPv4 off on an interface: these links simply get no IPv4 address and
+# no IPv4 route, and the NAT forwards no IPv4 (ip_forward stays 0). The
+# NAT is a plain IPv6 router by default (the hotspot's address is seen by
+# the SC); LAB_NAT66=1 adds an ip6 masquerade out of eth1 instead.
+net_outer6_up() {
+    nsx "$NS_HOT" ip -6 addr add "$HOT_ADDR6/64" dev eth0 nodad
+    nsx "$NS_HOT" ip link set eth0 up
+    nsx "$NS_HOT" ip -6 route add default via "$NAT_IN_ADDR6" dev eth0
+
+    nsx "$NS_NAT" ip -6 addr add "$NAT_IN_ADDR6/64" dev eth0 nodad
+    nsx "$NS_NAT" ip -6 addr add "$NAT_OUT_ADDR6/64" dev eth1 nodad
+    nsx "$NS_NAT" ip link set eth0 up
+    nsx "$NS_NAT" ip link set eth1 up
+    nsx "$NS_NAT" sysctl -qw net.ipv6.conf.all.forwarding=1
+    local masq="# plain router (LAB_NAT66=0): no address translation"
+    if nat66_enabled; then
+        masq="ip6 saddr $HOT_NET6 oifname \"eth1\" counter masquerade"
+    fi
+    render "$LAB_CONF/nat6.nft.tmpl" "$LAB_DIR/nat.nft" MASQUERADE="$masq"
+    nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
+
+    # sc: internet side eth0, IPv6 only; the route back to the hotspot's
+    # network goes through the NAT (unused with LAB_NAT66=1).
+    nsx "$NS_SC" ip -6 addr add "$SC_OUT_ADDR6/64" dev eth0 nodad
+    nsx "$NS_SC" ip link set eth0 up
+    nsx "$NS_SC" ip -6 route add "$HOT_NET6" via "$NAT_OUT_ADDR6" dev eth0
 }
 
 # DNS: the coffee shop's resolver on nat (knows sc.example.net only) and the
@@ -154,13 +207,13 @@ net_dns_up() {
         --no-hosts --bind-interfaces --pid-file= --log-queries --log-facility=-
         --local=/example.net/)
     spawn dnsmasq-nat "$NS_NAT" "$LAB_DIR/dnsmasq-nat.log" /usr/sbin/dnsmasq \
-        "${common[@]}" --listen-address="$NAT_IN_ADDR4" \
-        --address="/$SC_ID/$SC_OUT_ADDR4"
+        "${common[@]}" --listen-address="$OUT_NAT_IN_ADDR" \
+        --address="/$SC_ID/$OUT_SC_ADDR"
     spawn dnsmasq-site "$NS_SITE" "$LAB_DIR/dnsmasq-site.log" /usr/sbin/dnsmasq \
         "${common[@]}" --listen-address="$DNS4" --listen-address="$DNS6" \
         --host-record="site.example.net,$SITE_ADDR4,$SITE_ADDR6" \
         --host-record="intranet.example.net,$SITE_ADDR4,$SITE_ADDR6" \
-        --host-record="$SC_ID,$SC_OUT_ADDR4"
+        --host-record="$SC_ID,$OUT_SC_ADDR"
     expect_exe dnsmasq-nat /usr/sbin/dnsmasq || die "dnsmasq (nat) did not start: $(tail -3 "$LAB_DIR/dnsmasq-nat.log")"
     expect_exe dnsmasq-site /usr/sbin/dnsmasq || die "dnsmasq (site) did not start: $(tail -3 "$LAB_DIR/dnsmasq-site.log")"
 }

@@ -16,14 +16,14 @@ ROGUE_NAMES=(rogue-identity rogue-ca)
 rogue_var() {
     case "$1:$2" in
         rogue-identity:ns) echo "$NS_RID" ;;
-        rogue-identity:addr) echo "$ROGUE_ID_ADDR4" ;;
+        rogue-identity:addr) echo "$OUT_ROGUE_ID_ADDR" ;;
         rogue-identity:port) echo rogue-id ;;
         rogue-identity:link) echo 5 ;;
         rogue-identity:id) echo "$ROGUE_ID" ;;
         rogue-identity:conns) echo "eap,eap-as-sc,psk" ;;
         rogue-identity:key) echo ROGUE_IDENTITY ;;
         rogue-ca:ns) echo "$NS_RCA" ;;
-        rogue-ca:addr) echo "$ROGUE_CA_ADDR4" ;;
+        rogue-ca:addr) echo "$OUT_ROGUE_CA_ADDR" ;;
         rogue-ca:port) echo rogue-ca ;;
         rogue-ca:link) echo 6 ;;
         rogue-ca:id) echo "$SC_ID" ;;
