@@ -9,8 +9,15 @@
 //!
 //! Keys are expanded once per SA: a `ring` `LessSafeKey`, an AES key
 //! schedule, an HMAC key with its precomputed inner and outer states.
+//!
+//! Zeroization: the AEAD salt and the AES-CBC key schedules (the `aes`
+//! crate's `zeroize` feature, also for the per-packet copies the CBC mode
+//! makes) are wiped when dropped; `ring`'s key objects offer no way to wipe
+//! them. The raw keys stay in the caller's `ChildSaKeys`, whose
+//! `SecretBytes` are wiped on drop.
 
 use core::fmt;
+use core::ops::Range;
 
 use aes::cipher::block_padding::NoPadding;
 use aes::cipher::{BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit};
@@ -132,7 +139,11 @@ fn check_suite(suite: &EspSuite, encr: &[u8], integ: &[u8]) -> Result<(), EspErr
     }
     let integ_len = suite.integrity.map_or(0, |i| i.key_len());
     if integ.len() != integ_len {
-        return Err(key_length_error("ESP integrity key", integ_len, integ.len()));
+        return Err(key_length_error(
+            "ESP integrity key",
+            integ_len,
+            integ.len(),
+        ));
     }
     Ok(())
 }
@@ -197,9 +208,11 @@ impl Mac {
     /// The full HMAC over `covered` (SPI through the end of the ciphertext)
     /// with, for ESN, the high 32 bits of the sequence number appended for
     /// the computation only (RFC 4303 §2.2.1, §3.3.2.2).
-    fn tag(&self, covered: &[u8], seq_high: Option<u32>) -> hmac::Tag {
+    fn tag(&self, covered: &[&[u8]], seq_high: Option<u32>) -> hmac::Tag {
         let mut context = hmac::Context::with_key(&self.key);
-        context.update(covered);
+        for part in covered {
+            context.update(part);
+        }
         if let Some(high) = seq_high {
             context.update(&high.to_be_bytes());
         }
@@ -451,12 +464,10 @@ impl SealKey {
                 let (head, body) = out
                     .split_at_mut_checked(ESP_HEADER_LEN + AES_BLOCK)
                     .ok_or(EspError::Internal)?;
-                let iv = head
-                    .last_chunk::<AES_BLOCK>()
-                    .ok_or(EspError::Internal)?;
+                let iv = head.last_chunk::<AES_BLOCK>().ok_or(EspError::Internal)?;
                 aes.encrypt(iv, body).map_err(|_| EspError::Internal)?;
                 if let Some(mac) = mac {
-                    let tag = mac.tag(out, high);
+                    let tag = mac.tag(&[out], high);
                     let icv = tag.as_ref().get(..mac.icv_len).ok_or(EspError::Internal)?;
                     out.extend_from_slice(icv);
                 }
@@ -506,6 +517,21 @@ impl OpenKey {
         })
     }
 
+    /// Where the ciphertext of an ESP packet of `len` octets lies, after
+    /// `SPI | Seq | IV` and before the ICV; [`Drop::Truncated`] if the packet
+    /// cannot hold a header, IV, minimal ciphertext and ICV (RFC 4303 §2).
+    fn ciphertext_range(&self, len: usize) -> Result<Range<usize>, Drop> {
+        let (iv_len, icv_len, min_ciphertext) = match self {
+            Self::Aead(_) => (AEAD_IV_LEN, AEAD_ICV_LEN, TRAILER_LEN),
+            Self::Cbc { mac, .. } => (AES_BLOCK, mac.as_ref().map_or(0, |m| m.icv_len), AES_BLOCK),
+        };
+        let start = ESP_HEADER_LEN + iv_len;
+        if len < start + min_ciphertext + icv_len {
+            return Err(Drop::Truncated);
+        }
+        Ok(start..len - icv_len)
+    }
+
     /// Verifies the ICV of the ESP packet `esp` and decrypts it into `out`,
     /// which then holds `Payload | Padding | Pad Length | Next Header`
     /// (RFC 4303 §3.4.4). `seq_high` is the inferred high half of an
@@ -517,19 +543,43 @@ impl OpenKey {
         seq_high: Option<u32>,
         out: &mut Vec<u8>,
     ) -> Result<(), Drop> {
-        let (iv_len, icv_len, min_ciphertext) = match self {
-            Self::Aead(_) => (AEAD_IV_LEN, AEAD_ICV_LEN, TRAILER_LEN),
-            Self::Cbc { mac, .. } => (AES_BLOCK, mac.as_ref().map_or(0, |m| m.icv_len), AES_BLOCK),
-        };
-        if esp.len() < ESP_HEADER_LEN + iv_len + min_ciphertext + icv_len {
-            return Err(Drop::Truncated);
-        }
-        let (covered, icv) = esp
-            .split_at_checked(esp.len() - icv_len)
+        let range = self.ciphertext_range(esp.len())?;
+        let head = esp.get(..range.start).ok_or(Drop::Truncated)?;
+        let icv = esp.get(range.end..).ok_or(Drop::Truncated)?;
+        let ciphertext = esp.get(range).ok_or(Drop::Truncated)?;
+        out.clear();
+        out.extend_from_slice(ciphertext);
+        self.verify_and_decrypt(head, out, icv, seq_high)
+    }
+
+    /// [`OpenKey::open`] in the packet's own buffer: returns where the
+    /// plaintext now lies in `packet`. After a failure the ciphertext may
+    /// be overwritten.
+    pub(crate) fn open_in_place(
+        &self,
+        packet: &mut [u8],
+        seq_high: Option<u32>,
+    ) -> Result<Range<usize>, Drop> {
+        let range = self.ciphertext_range(packet.len())?;
+        let (head, rest) = packet
+            .split_at_mut_checked(range.start)
             .ok_or(Drop::Truncated)?;
-        let (head, ciphertext) = covered
-            .split_at_checked(ESP_HEADER_LEN + iv_len)
+        let (ciphertext, icv) = rest
+            .split_at_mut_checked(range.len())
             .ok_or(Drop::Truncated)?;
+        self.verify_and_decrypt(head, ciphertext, icv, seq_high)?;
+        Ok(range)
+    }
+
+    /// Checks the ICV over `head` (`SPI | Seq | IV`) and the ciphertext,
+    /// then decrypts the ciphertext in place.
+    fn verify_and_decrypt(
+        &self,
+        head: &[u8],
+        ciphertext: &mut [u8],
+        icv: &[u8],
+        seq_high: Option<u32>,
+    ) -> Result<(), Drop> {
         let (header, iv) = head
             .split_first_chunk::<ESP_HEADER_LEN>()
             .ok_or(Drop::Truncated)?;
@@ -540,14 +590,12 @@ impl OpenKey {
                 let aad = aad.get(..aad_len).ok_or(Drop::Truncated)?;
                 let nonce = aead_nonce(salt, iv).map_err(|_| Drop::Truncated)?;
                 let tag = Tag::try_from(icv).map_err(|_| Drop::Truncated)?;
-                out.clear();
-                out.extend_from_slice(ciphertext);
-                key.open_in_place_separate_tag(nonce, Aad::from(aad), tag, out, 0..)
+                key.open_in_place_separate_tag(nonce, Aad::from(aad), tag, ciphertext, 0..)
                     .map_err(|_| Drop::IntegrityFailed)?;
             }
             Self::Cbc { aes, mac } => {
                 if let Some(mac) = mac {
-                    let tag = mac.tag(covered, seq_high);
+                    let tag = mac.tag(&[head, ciphertext], seq_high);
                     let expected = tag.as_ref().get(..mac.icv_len).ok_or(Drop::Truncated)?;
                     if !bool::from(expected.ct_eq(icv)) {
                         return Err(Drop::IntegrityFailed);
@@ -556,9 +604,7 @@ impl OpenKey {
                 if ciphertext.len() % AES_BLOCK != 0 {
                     return Err(Drop::BadLength);
                 }
-                out.clear();
-                out.extend_from_slice(ciphertext);
-                aes.decrypt(iv, out).map_err(|_| Drop::BadLength)?;
+                aes.decrypt(iv, ciphertext).map_err(|_| Drop::BadLength)?;
             }
         }
         Ok(())
@@ -576,7 +622,11 @@ pub(crate) fn strip_trailer(plain: &[u8]) -> Result<(usize, u8), Drop> {
         .checked_sub(usize::from(pad_len))
         .ok_or(Drop::BadPadding)?;
     let padding = rest.get(payload_len..).ok_or(Drop::BadPadding)?;
-    if !padding.iter().zip(1u8..).all(|(byte, expected)| *byte == expected) {
+    if !padding
+        .iter()
+        .zip(1u8..)
+        .all(|(byte, expected)| *byte == expected)
+    {
         return Err(Drop::BadPadding);
     }
     Ok((payload_len, next_header))

@@ -209,7 +209,9 @@ impl EspCounters {
 
     pub(crate) fn delivered(&mut self, bytes: usize) {
         self.packets_in = self.packets_in.saturating_add(1);
-        self.bytes_in = self.bytes_in.saturating_add(u64::try_from(bytes).unwrap_or(u64::MAX));
+        self.bytes_in = self
+            .bytes_in
+            .saturating_add(u64::try_from(bytes).unwrap_or(u64::MAX));
     }
 
     pub(crate) fn sent(&mut self, bytes: usize) {

@@ -18,9 +18,11 @@ use super::{
 /// it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decapsulated {
-    /// The inner IP packet's octets in the buffer passed to
-    /// [`EspInbound::open`]. The buffer is truncated to the packet, so this
-    /// is `0..out.len()`; TFC padding (RFC 4303 §2.7) is already removed.
+    /// The inner IP packet's octets: in the output buffer of
+    /// [`EspInbound::open`], which is truncated to the packet, so
+    /// `0..out.len()`; in the packet buffer of
+    /// [`EspInbound::open_in_place`], after the ESP header and IV. TFC
+    /// padding (RFC 4303 §2.7) and the ESP trailer are excluded.
     pub range: Range<usize>,
     /// IPv4 or IPv6, by the Next Header field (RFC 4303 §2.6).
     pub family: IpFamily,
@@ -137,24 +139,42 @@ impl EspInbound {
     ///
     /// `out` is cleared, its capacity reused, and on success holds exactly
     /// the inner packet; on a drop it is left empty. Every outcome is
-    /// counted in [`EspInbound::counters`].
+    /// counted in [`EspInbound::counters`]. The ciphertext is copied into
+    /// `out` and decrypted there; [`EspInbound::open_in_place`] saves that
+    /// copy when the receive buffer may be overwritten.
     pub fn open(
         &mut self,
         esp: &[u8],
         outer_ecn: Option<u8>,
         out: &mut Vec<u8>,
     ) -> Result<Decapsulated, Drop> {
-        match self.process(esp, outer_ecn, out) {
-            Ok(delivered) => {
-                self.counters.delivered(delivered.len());
-                Ok(delivered)
-            }
-            Err(reason) => {
-                out.clear();
-                self.counters.record(reason);
-                Err(reason)
-            }
+        let result = self.open_into(esp, outer_ecn, out);
+        if result.is_err() {
+            out.clear();
         }
+        self.count(result)
+    }
+
+    /// [`EspInbound::open`] without the copy: decrypts in the receive
+    /// buffer itself, and the returned range tells where the inner packet
+    /// lies in `packet` (after the ESP header and IV). The same steps and
+    /// drops as [`EspInbound::open`]; after a drop `packet` may have been
+    /// partly overwritten.
+    pub fn open_in_place(
+        &mut self,
+        packet: &mut [u8],
+        outer_ecn: Option<u8>,
+    ) -> Result<Decapsulated, Drop> {
+        let result = self.open_in_place_inner(packet, outer_ecn);
+        self.count(result)
+    }
+
+    fn count(&mut self, result: Result<Decapsulated, Drop>) -> Result<Decapsulated, Drop> {
+        match &result {
+            Ok(delivered) => self.counters.delivered(delivered.len()),
+            Err(reason) => self.counters.record(*reason),
+        }
+        result
     }
 
     /// Pretends that sequence number `seq` was received, to test the
@@ -164,13 +184,45 @@ impl EspInbound {
         self.window.update(seq);
     }
 
-    fn process(
+    fn open_into(
         &mut self,
         esp: &[u8],
         outer_ecn: Option<u8>,
         out: &mut Vec<u8>,
     ) -> Result<Decapsulated, Drop> {
         out.clear();
+        let (seq, seq_high) = self.precheck(esp)?;
+        self.key.open(esp, seq_high, out)?;
+        let (len, family) = self.after_integrity(seq, out, outer_ecn)?;
+        out.truncate(len);
+        Ok(Decapsulated {
+            range: 0..len,
+            family,
+            seq,
+        })
+    }
+
+    fn open_in_place_inner(
+        &mut self,
+        packet: &mut [u8],
+        outer_ecn: Option<u8>,
+    ) -> Result<Decapsulated, Drop> {
+        let (seq, seq_high) = self.precheck(packet)?;
+        let plain = self.key.open_in_place(packet, seq_high)?;
+        let start = plain.start;
+        let plain = packet.get_mut(plain).ok_or(Drop::Truncated)?;
+        let (len, family) = self.after_integrity(seq, plain, outer_ecn)?;
+        Ok(Decapsulated {
+            range: start..start + len,
+            family,
+            seq,
+        })
+    }
+
+    /// Steps 1 and 2: the SPI, then the sequence number against the
+    /// window. Returns the full sequence number and, with ESN, its high
+    /// half for the ICV.
+    fn precheck(&self, esp: &[u8]) -> Result<(u64, Option<u32>), Drop> {
         let header: &[u8; ESP_HEADER_LEN] = esp.first_chunk().ok_or(Drop::Truncated)?;
         let [s0, s1, s2, s3, l0, l1, l2, l3] = *header;
         if u32::from_be_bytes([s0, s1, s2, s3]) != self.spi {
@@ -183,38 +235,43 @@ impl EspInbound {
             u64::from(low)
         };
         self.window.check(seq)?;
-        let seq_high = self.suite.esn.then_some(split_seq(seq).0);
-        self.key.open(esp, seq_high, out)?;
-        self.window.update(seq);
+        Ok((seq, self.suite.esn.then_some(split_seq(seq).0)))
+    }
 
-        let (payload_len, next_header) = strip_trailer(out)?;
+    /// Steps 4 to 8 on the decrypted `Payload | Padding | Pad Length | Next
+    /// Header`: returns the inner packet's length (it starts at 0) and
+    /// family.
+    fn after_integrity(
+        &mut self,
+        seq: u64,
+        plain: &mut [u8],
+        outer_ecn: Option<u8>,
+    ) -> Result<(usize, IpFamily), Drop> {
+        self.window.update(seq);
+        let (payload_len, next_header) = strip_trailer(plain)?;
         let family = match next_header {
             NEXT_HEADER_IPV4 => IpFamily::V4,
             NEXT_HEADER_IPV6 => IpFamily::V6,
             NEXT_HEADER_DUMMY => return Err(Drop::Dummy),
             _ => return Err(Drop::BadNextHeader),
         };
-        out.truncate(payload_len);
-        let header = inner::parse(out, family)?;
-        out.truncate(header.len);
-        if !self.remote.matches(out, &header, Side::Source) {
+        let payload = plain.get_mut(..payload_len).ok_or(Drop::BadPadding)?;
+        let header = inner::parse(payload, family)?;
+        let packet = payload.get_mut(..header.len).ok_or(Drop::MalformedInner)?;
+        if !self.remote.matches(packet, &header, Side::Source) {
             return Err(Drop::SpoofedSource);
         }
-        if !self.local.matches(out, &header, Side::Destination) {
+        if !self.local.matches(packet, &header, Side::Destination) {
             return Err(Drop::WrongDestination);
         }
         if let Some(outer) = outer_ecn {
-            let arriving = super::inner_ecn(out).ok_or(Drop::MalformedInner)?;
+            let arriving = super::inner_ecn(packet).ok_or(Drop::MalformedInner)?;
             let forwarded =
                 ecn_decapsulate(arriving, Ecn::from_bits(outer)).ok_or(Drop::EcnDrop)?;
             if forwarded != arriving {
-                set_ecn(out, forwarded);
+                set_ecn(packet, forwarded);
             }
         }
-        Ok(Decapsulated {
-            range: 0..out.len(),
-            family,
-            seq,
-        })
+        Ok((header.len, family))
     }
 }

@@ -39,9 +39,7 @@ pub(crate) struct InnerHeader {
 pub(crate) fn parse(packet: &[u8], family: IpFamily) -> Result<InnerHeader, Drop> {
     match family {
         IpFamily::V4 => {
-            let header: &[u8; 20] = packet
-                .first_chunk()
-                .ok_or(Drop::MalformedInner)?;
+            let header: &[u8; 20] = packet.first_chunk().ok_or(Drop::MalformedInner)?;
             let [b0, _, l0, l1, _, _, _, _, _, _, _, _, s0, s1, s2, s3, d0, d1, d2, d3] = *header;
             let ihl = usize::from(b0 & 0x0f) * 4;
             let len = usize::from(u16::from_be_bytes([l0, l1]));
@@ -55,9 +53,7 @@ pub(crate) fn parse(packet: &[u8], family: IpFamily) -> Result<InnerHeader, Drop
             })
         }
         IpFamily::V6 => {
-            let header: &[u8; 40] = packet
-                .first_chunk()
-                .ok_or(Drop::MalformedInner)?;
+            let header: &[u8; 40] = packet.first_chunk().ok_or(Drop::MalformedInner)?;
             let [b0, _, _, _, l0, l1, _, _, ref addresses @ ..] = *header;
             let len = 40 + usize::from(u16::from_be_bytes([l0, l1]));
             let src = addresses.first_chunk::<16>().map(addr16);
@@ -103,9 +99,7 @@ fn upper(packet: &[u8], header: &InnerHeader) -> Upper {
                 _ => return OPAQUE,
             };
             let ports = if fragment_offset == 0 {
-                packet
-                    .get(ihl..)
-                    .and_then(|l4| ports_of(protocol, l4))
+                packet.get(ihl..).and_then(|l4| ports_of(protocol, l4))
             } else {
                 None
             };

@@ -13,7 +13,9 @@
 //!   recommends. The AEADs and HMAC come from `ring`; AES-CBC from the
 //!   RustCrypto `aes` and `cbc` crates. Keys are expanded once, when the SA
 //!   is set up; sealing and opening a packet allocate nothing once the
-//!   caller's output buffer has grown to the largest packet.
+//!   caller's output buffer has grown to the largest packet, and
+//!   [`EspInbound::open_in_place`] decrypts in the receive buffer without
+//!   even a copy.
 //! - Sequence numbers: 32-bit or 64-bit extended (ESN, RFC 4303 §2.2.1,
 //!   Appendix A), never allowed to cycle (§3.3.3).
 //! - Anti-replay: a 4096-packet sliding window (RFC 4303 §3.4.3, with the

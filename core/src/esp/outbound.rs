@@ -3,9 +3,7 @@
 use crate::ike::child::{ChildSa, EspSuite};
 
 use super::cipher::{self, SealKey, TRAILER_LEN};
-use super::{
-    EspCounters, EspError, ESP_HEADER_LEN, NEXT_HEADER_IPV4, NEXT_HEADER_IPV6,
-};
+use super::{EspCounters, EspError, ESP_HEADER_LEN, NEXT_HEADER_IPV4, NEXT_HEADER_IPV6};
 
 /// The outbound half of a CHILD_SA: it seals inner IP packets into ESP
 /// packets for the SC, with the SC's inbound SPI (`ChildSa::spi_out`) and

@@ -365,10 +365,7 @@ fn chacha20_poly1305_rfc7634_appendix_a() {
     assert_eq!(inbound.counters().bytes_in, 84);
 
     // The same packet again is a replay.
-    assert_eq!(
-        inbound.open(&packet, None, &mut plain),
-        Err(Drop::Replayed)
-    );
+    assert_eq!(inbound.open(&packet, None, &mut plain), Err(Drop::Replayed));
     assert!(plain.is_empty());
 }
 
@@ -517,8 +514,7 @@ fn aes_cbc_hmac_icv_coverage() {
         // The encryption is unchanged by the ICV (encrypt-then-MAC).
         assert_eq!(&covered[24..], h(case.ciphertext).as_slice());
 
-        let mut context =
-            hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, &integ_key));
+        let mut context = hmac::Context::with_key(&hmac::Key::new(hmac::HMAC_SHA256, &integ_key));
         context.update(covered);
         if esn {
             context.update(&[0, 0, 0, 7]);

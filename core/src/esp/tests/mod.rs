@@ -16,7 +16,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::crypto::{ChildSaKeys, Encryption, Integrity, SecretBytes};
 use crate::esp::cipher::SealKey;
-use crate::esp::{EspInbound, EspOutbound};
+use crate::esp::{Decapsulated, Drop, EspInbound, EspOutbound};
 use crate::ike::child::{ChildSa, EspSuite};
 use crate::ike::payload::AddressRange;
 
@@ -56,6 +56,12 @@ impl Rng {
 
     pub(super) fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+
+    /// Up to `max - 1` random octets.
+    pub(super) fn noise(&mut self, max: usize) -> Vec<u8> {
+        let n = self.below(max);
+        self.bytes(n)
     }
 }
 
@@ -171,6 +177,35 @@ pub(super) fn peer_raw_packet(ours: &ChildSa, seq: u64, plaintext: &[u8]) -> Vec
     out
 }
 
+/// Opens `wire` with `copying` ([`EspInbound::open`]) and `in_place`
+/// ([`EspInbound::open_in_place`]), two SAs in the same state, checks that
+/// they agree and returns the verdict with the inner packet.
+pub(super) fn open_both(
+    copying: &mut EspInbound,
+    in_place: &mut EspInbound,
+    wire: &[u8],
+    outer_ecn: Option<u8>,
+) -> Result<(Decapsulated, Vec<u8>), Drop> {
+    let mut plain = vec![0xee; 3];
+    let a = copying.open(wire, outer_ecn, &mut plain);
+    let mut buffer = wire.to_vec();
+    let b = in_place.open_in_place(&mut buffer, outer_ecn);
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(plain, buffer[b.range.clone()]);
+            assert_eq!((a.family, a.seq, a.len()), (b.family, b.seq, b.len()));
+            assert_eq!(a.range, 0..plain.len());
+            Ok((a, plain))
+        }
+        (Err(a), Err(b)) => {
+            assert_eq!(a, b);
+            assert!(plain.is_empty());
+            Err(a)
+        }
+        (a, b) => panic!("open: {a:?}, open_in_place: {b:?}"),
+    }
+}
+
 /// `payload | 1, 2, ... | pad length | next header`, aligned for the suite.
 pub(super) fn with_trailer(suite: &EspSuite, payload: &[u8], next_header: u8) -> Vec<u8> {
     let align = crate::esp::cipher::alignment(suite.encryption);
@@ -187,7 +222,12 @@ pub(super) fn with_trailer(suite: &EspSuite, payload: &[u8], next_header: u8) ->
 /// An IPv4 packet with a valid header checksum and `payload_len` octets of
 /// upper-layer data after an 8-octet UDP-like header (ports 1000 -> 2000)
 /// when `protocol` is TCP/UDP, plain filler otherwise.
-pub(super) fn ipv4_packet(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, payload_len: usize) -> Vec<u8> {
+pub(super) fn ipv4_packet(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    protocol: u8,
+    payload_len: usize,
+) -> Vec<u8> {
     let total = 20 + payload_len;
     let mut p = vec![0u8; total];
     p[0] = 0x45;

@@ -31,6 +31,7 @@ fn every_suite_size_and_family_round_trips_both_ways() {
         let theirs = peer_view(&ours);
         let mut our_out = EspOutbound::from_child(&ours).unwrap();
         let mut our_in = EspInbound::from_child(&ours).unwrap();
+        let mut our_in_place = EspInbound::from_child(&ours).unwrap();
         let mut their_out = EspOutbound::from_child(&theirs).unwrap();
         let mut their_in = EspInbound::from_child(&theirs).unwrap();
         let mut wire = Vec::new();
@@ -44,8 +45,9 @@ fn every_suite_size_and_family_round_trips_both_ways() {
                 their_out.seal(&inner, &mut wire).unwrap();
                 check_layout(&suite, &wire, inner.len(), theirs.spi_out, seq);
                 assert_eq!(wire.len(), their_out.sealed_len(inner.len()));
-                let delivered = our_in.open(&wire, None, &mut plain).unwrap();
-                assert_eq!(plain, inner, "{suite:?} {family:?} {size}");
+                let (delivered, opened) =
+                    open_both(&mut our_in, &mut our_in_place, &wire, None).unwrap();
+                assert_eq!(opened, inner, "{suite:?} {family:?} {size}");
                 assert_eq!(delivered.range, 0..inner.len());
                 assert_eq!(delivered.family, family);
                 assert_eq!(delivered.seq, seq);
@@ -62,6 +64,7 @@ fn every_suite_size_and_family_round_trips_both_ways() {
         assert_eq!(our_out.counters().packets_out, seq);
         assert_eq!(our_in.counters().packets_in, seq);
         assert_eq!(our_in.counters().total_drops(), 0);
+        assert_eq!(our_in.counters(), our_in_place.counters());
         let expected_bytes: u64 = [20u64, 40]
             .iter()
             .flat_map(|h| SIZES.iter().map(move |s| h + *s as u64))
@@ -190,7 +193,8 @@ fn sequence_numbers_start_at_one() {
     let (mut out, _, _) = downlink(all_suites()[0], 5);
     assert_eq!(out.last_seq(), 0);
     let mut wire = Vec::new();
-    out.seal(&inner_from_sc(IpFamily::V4, 0), &mut wire).unwrap();
+    out.seal(&inner_from_sc(IpFamily::V4, 0), &mut wire)
+        .unwrap();
     assert_eq!(wire[4..8], [0, 0, 0, 1]);
 }
 
