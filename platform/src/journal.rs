@@ -174,7 +174,8 @@ impl Journal {
             }
             Err(err) => return Err(write_failed(err)),
         };
-        let text = serde_json::to_vec_pretty(&state).map_err(|e| write_failed(io::Error::other(e)))?;
+        let text =
+            serde_json::to_vec_pretty(&state).map_err(|e| write_failed(io::Error::other(e)))?;
         file.write_all(&text)
             .and_then(|()| file.sync_all())
             .map_err(write_failed)?;
@@ -266,5 +267,84 @@ impl Journal {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_state(name: &str) -> PathBuf {
+        std::env::temp_dir()
+            .join(format!("swp-journal-{}-{name}", std::process::id()))
+            .join("state.json")
+    }
+
+    fn interface() -> Interface {
+        Interface {
+            name: "swtun0".into(),
+            index: 7,
+        }
+    }
+
+    #[test]
+    fn a_journal_is_written_before_and_refuses_to_start_twice() {
+        let path = temp_state("twice");
+        let mut journal = Journal::create(&path).unwrap();
+        assert_eq!(read_state(&path).unwrap().unwrap().changes, []);
+
+        journal
+            .record(Change::Device {
+                interface: interface(),
+            })
+            .unwrap();
+        journal
+            .record(Change::Address {
+                interface: interface(),
+                address: "2001:db8::10/64".parse().unwrap(),
+            })
+            .unwrap();
+        let state = read_state(&path).unwrap().unwrap();
+        assert_eq!(state.format, STATE_FORMAT);
+        assert_eq!(state.version, STATE_VERSION);
+        assert_eq!(state.pid, std::process::id());
+        assert_eq!(state.changes, journal.changes());
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""address": "2001:db8::10/64""#), "{text}");
+
+        assert!(matches!(
+            Journal::create(&path),
+            Err(TunnelError::StateExists { .. })
+        ));
+
+        journal.forget_last().unwrap();
+        assert_eq!(read_state(&path).unwrap().unwrap().changes.len(), 1);
+        journal.forget(0).unwrap();
+        journal.finish().unwrap();
+        assert!(!path.exists());
+        assert!(read_state(&path).unwrap().is_none());
+        fs::remove_dir(path.parent().unwrap()).unwrap();
+    }
+
+    #[test]
+    fn foreign_or_future_state_files_are_refused() {
+        let path = temp_state("foreign");
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        for (text, expected) in [
+            (
+                r#"{"format":"other","version":1,"pid":1,"changes":[]}"#,
+                "its format is 'other'",
+            ),
+            (
+                r#"{"format":"softwire-network-journal","version":2,"pid":1,"changes":[]}"#,
+                "its version is 2",
+            ),
+            ("not json", "expected"),
+        ] {
+            fs::write(&path, text).unwrap();
+            let err = read_state(&path).unwrap_err().to_string();
+            assert!(err.contains(expected), "{err}");
+        }
+        fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }

@@ -35,5 +35,5 @@ pub mod trust_store;
 pub mod tunnel;
 
 pub use config::{IpPrefix, NetworkConfig, RouteMode, TunName};
-pub use device::{DeviceReader, DeviceWriter, Interface, PacketDevice};
+pub use device::{DeviceCloser, DeviceReader, DeviceWriter, Interface, PacketDevice};
 pub use tunnel::{recover, ConfiguratorOptions, TunnelConfigurator, TunnelError, UndoReport};

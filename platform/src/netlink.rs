@@ -17,23 +17,10 @@ use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 use crate::config::IpPrefix;
 use crate::device::Interface;
 
-/// errno values that mean "what you wanted removed is not there".
-const GONE: [i32; 4] = [
-    libc_errno::ESRCH,
-    libc_errno::ENODEV,
-    libc_errno::ENOENT,
-    libc_errno::EADDRNOTAVAIL,
-];
-
-/// errno numbers used here (Linux's, identical on every architecture Linux
-/// runs Softwire on), to avoid a libc dependency for four constants.
-mod libc_errno {
-    pub const ENOENT: i32 = 2;
-    pub const ESRCH: i32 = 3;
-    pub const ENODEV: i32 = 19;
-    pub const EEXIST: i32 = 17;
-    pub const EADDRNOTAVAIL: i32 = 99;
-}
+/// errno values that mean "what you wanted removed is not there": no such
+/// route (`ESRCH`), interface (`ENODEV`), entry (`ENOENT`) or address
+/// (`EADDRNOTAVAIL`).
+const GONE: [i32; 4] = [libc::ESRCH, libc::ENODEV, libc::ENOENT, libc::EADDRNOTAVAIL];
 
 /// Whether an error from a removal means the object was already gone.
 pub(crate) fn is_gone(err: &io::Error) -> bool {
@@ -42,7 +29,7 @@ pub(crate) fn is_gone(err: &io::Error) -> bool {
 
 /// Whether an error from an addition means the object already existed.
 pub(crate) fn is_exists(err: &io::Error) -> bool {
-    err.raw_os_error() == Some(libc_errno::EEXIST)
+    err.raw_os_error() == Some(libc::EEXIST)
 }
 
 fn to_io(err: rtnetlink::Error) -> io::Error {
@@ -115,12 +102,7 @@ impl Netlink {
 
     /// Deletes an interface.
     pub(crate) async fn delete_link(&self, index: u32) -> io::Result<()> {
-        self.handle
-            .link()
-            .del(index)
-            .execute()
-            .await
-            .map_err(to_io)
+        self.handle.link().del(index).execute().await.map_err(to_io)
     }
 
     fn address_message(interface: &Interface, address: IpPrefix) -> AddressMessage {
@@ -144,11 +126,15 @@ impl Netlink {
     }
 
     /// Adds an address (IPv6 ones without DAD).
-    pub(crate) async fn add_address(&self, interface: &Interface, address: IpPrefix) -> io::Result<()> {
-        let mut request = self
-            .handle
-            .address()
-            .add(interface.index, address.addr(), address.prefix_len());
+    pub(crate) async fn add_address(
+        &self,
+        interface: &Interface,
+        address: IpPrefix,
+    ) -> io::Result<()> {
+        let mut request =
+            self.handle
+                .address()
+                .add(interface.index, address.addr(), address.prefix_len());
         *request.message_mut() = Self::address_message(interface, address);
         request.execute().await.map_err(to_io)
     }

@@ -14,7 +14,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::config::{ConfigError, NetworkConfig};
-use crate::device::{DeviceError, Interface, InterfaceControl, PacketDevice, Removal};
+use crate::device::{
+    DeviceCloser, DeviceError, Interface, InterfaceControl, PacketDevice, Removal,
+};
 use crate::dns::{self, DnsBackend, DnsChoice, DnsError, ResolvConfEdit, Restore};
 use crate::journal::{Change, Journal};
 use crate::routes::{PathToHost, Route, RouteError, RouteTable};
@@ -29,7 +31,9 @@ pub enum TunnelError {
     #[error("the tunnel's network settings are invalid: {0}")]
     Config(#[from] ConfigError),
     /// A previous run's state file is still there.
-    #[error("the state file {path} exists: a previous run did not clean up; recover from it first")]
+    #[error(
+        "the state file {path} exists: a previous run did not clean up; recover from it first"
+    )]
     StateExists {
         /// The state file.
         path: PathBuf,
@@ -146,6 +150,7 @@ pub struct TunnelConfigurator {
     journal: Journal,
     interface: Interface,
     dns: Option<DnsBackend>,
+    closer: DeviceCloser,
 }
 
 impl TunnelConfigurator {
@@ -159,37 +164,28 @@ impl TunnelConfigurator {
     ) -> Result<(Self, PacketDevice), TunnelError> {
         config.validate()?;
         let mut journal = Journal::create(&options.state_file)?;
-        let mut device = None;
-        match apply_steps(config, options, &mut journal, &mut device).await {
-            Ok(dns) => match device {
-                Some(device) => {
-                    let interface = device.interface().clone();
-                    Ok((
-                        Self {
-                            journal,
-                            interface,
-                            dns,
-                        },
-                        device,
-                    ))
-                }
-                // apply_steps always creates the device before succeeding.
-                None => Err(TunnelError::Device(DeviceError::Create {
-                    name: String::new(),
-                    source: io::Error::other("no device was created"),
-                })),
-            },
-            Err(error) => {
-                let rollback = undo_all(&mut journal).await;
-                drop(device);
-                match rollback {
-                    Ok(_) => Err(error),
-                    Err(undo) => Err(TunnelError::PartlyRolledBack {
-                        error: Box::new(error),
-                        undo: Box::new(undo),
-                    }),
-                }
+        match apply_steps(config, options, &mut journal).await {
+            Ok((device, dns)) => {
+                let interface = device.interface().clone();
+                Ok((
+                    Self {
+                        journal,
+                        interface,
+                        dns,
+                        closer: device.closer(),
+                    },
+                    device,
+                ))
             }
+            // The device, if created, is closed by now (and gone with it
+            // its addresses and routes); undo the rest.
+            Err(error) => match undo_all(&mut journal).await {
+                Ok(_) => Err(error),
+                Err(undo) => Err(TunnelError::PartlyRolledBack {
+                    error: Box::new(error),
+                    undo: Box::new(undo),
+                }),
+            },
         }
     }
 
@@ -213,19 +209,23 @@ impl TunnelConfigurator {
         self.journal.changes()
     }
 
-    /// Undoes every change, last first, and deletes the state file. Can
-    /// be called again (it then does nothing). Stop using the packet
-    /// device first: it is removed.
+    /// Closes the packet device's reader and writer (their pending and
+    /// later calls fail with `NotConnected`), then undoes every change,
+    /// last first, and deletes the state file. Can be called again (it
+    /// then does nothing).
     pub async fn undo(&mut self) -> Result<UndoReport, TunnelError> {
+        self.closer.close();
         undo_all(&mut self.journal).await
     }
 }
 
 impl Drop for TunnelConfigurator {
-    /// Undoes whatever [`TunnelConfigurator::undo`] did not, blocking until
+    /// Closes the packet device's halves and undoes whatever
+    /// [`TunnelConfigurator::undo`] did not, blocking until
     /// done (on a helper thread with its own runtime, since `drop` cannot
     /// await). Failures leave the state file for [`recover`].
     fn drop(&mut self) {
+        self.closer.close();
         if !self.journal.is_live() {
             return;
         }
@@ -260,13 +260,11 @@ async fn apply_steps(
     config: &NetworkConfig,
     options: &ConfiguratorOptions,
     journal: &mut Journal,
-    device_slot: &mut Option<PacketDevice>,
-) -> Result<Option<DnsBackend>, TunnelError> {
+) -> Result<(PacketDevice, Option<DnsBackend>), TunnelError> {
     // The device is journalled once it exists (its name is the kernel's
     // choice); if the process dies in between, the device dies with it.
     let device = PacketDevice::create(&config.tun_name, config.mtu)?;
     let interface = device.interface().clone();
-    *device_slot = Some(device);
     journal.record(Change::Device {
         interface: interface.clone(),
     })?;
@@ -305,7 +303,7 @@ async fn apply_steps(
     }
 
     if config.dns_servers.is_empty() {
-        return Ok(None);
+        return Ok((device, None));
     }
     let backend = dns::detect(options.dns, &options.resolv_conf)?;
     match &backend {
@@ -326,7 +324,7 @@ async fn apply_steps(
             dns::set_link_dns(&interface, &config.dns_servers, &config.search_domains).await?;
         }
     }
-    Ok(Some(backend))
+    Ok((device, Some(backend)))
 }
 
 /// Adds a route, journalled first; one that already exists was not ours
@@ -405,9 +403,7 @@ impl Undoer {
                 Restore::AlreadyOriginal => Outcome::AlreadyGone,
                 Restore::ChangedSince | Restore::Missing => Outcome::LeftAlone,
             },
-            Change::ResolvedLink { interface } => {
-                removal(dns::revert_link_dns(interface).await?)
-            }
+            Change::ResolvedLink { interface } => removal(dns::revert_link_dns(interface).await?),
         })
     }
 }

@@ -15,6 +15,7 @@
 //!
 //! Only documentation addresses are used.
 
+#![cfg(target_os = "linux")]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -29,6 +30,7 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -53,6 +55,7 @@ const LAB_RESOLV_CONF: &str =
 const UPLINK_GW4: &str = "198.51.100.1";
 const UPLINK_GW6: &str = "2001:db8:1::1";
 const SC: &str = "203.0.113.1";
+const SC6: &str = "2001:db8:20::1";
 
 fn prefix(s: &str) -> IpPrefix {
     s.parse().unwrap()
@@ -93,11 +96,14 @@ fn require_root() {
     }
 }
 
+/// Whether /etc/netns was missing when this process first looked: then
+/// it removes the directory again once empty.
+static ETC_NETNS_WAS_MISSING: OnceLock<bool> = OnceLock::new();
+
 /// A namespace with an uplink; removed (with its resolver file and
 /// the test's temporary directory) on drop.
 struct Namespace {
     name: String,
-    created_etc_netns: bool,
 }
 
 impl Namespace {
@@ -105,10 +111,9 @@ impl Namespace {
         // A leftover from a killed run of the same pid is unlikely but
         // harmless to clear.
         let _ = Command::new("ip").args(["netns", "del", name]).output();
-        let created_etc_netns = !Path::new("/etc/netns").exists();
+        ETC_NETNS_WAS_MISSING.get_or_init(|| !Path::new("/etc/netns").exists());
         let ns = Self {
             name: name.to_owned(),
-            created_etc_netns,
         };
         // The resolver file first, so that nothing ever runs in the
         // namespace with the machine's own /etc/resolv.conf.
@@ -125,7 +130,9 @@ impl Namespace {
         };
         ip(&["link", "set", "lo", "up"]);
         // A veth pair stands in for the uplink (no dummy module here).
-        ip(&["link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p"]);
+        ip(&[
+            "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p",
+        ]);
         for dev in ["uplink0", "uplink0p"] {
             // No link-local address: nothing changes behind the test's
             // back (DAD, its "tentative" flag going away).
@@ -133,9 +140,21 @@ impl Namespace {
             ip(&["link", "set", dev, "up"]);
         }
         ip(&["addr", "add", "198.51.100.2/24", "dev", "uplink0"]);
-        ip(&["-6", "addr", "add", "2001:db8:1::2/64", "dev", "uplink0", "nodad"]);
-        ip(&["route", "add", "default", "via", UPLINK_GW4, "dev", "uplink0"]);
-        ip(&["-6", "route", "add", "default", "via", UPLINK_GW6, "dev", "uplink0"]);
+        ip(&[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8:1::2/64",
+            "dev",
+            "uplink0",
+            "nodad",
+        ]);
+        ip(&[
+            "route", "add", "default", "via", UPLINK_GW4, "dev", "uplink0",
+        ]);
+        ip(&[
+            "-6", "route", "add", "default", "via", UPLINK_GW6, "dev", "uplink0",
+        ]);
         ns
     }
 
@@ -150,10 +169,12 @@ fn temp_dir_for(ns: &str) -> PathBuf {
 
 impl Drop for Namespace {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
         let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
-        if self.created_etc_netns {
-            // Only if empty: another test may be using it.
+        if ETC_NETNS_WAS_MISSING.get() == Some(&true) {
+            // Only once empty: other tests may still be using it.
             let _ = std::fs::remove_dir("/etc/netns");
         }
         let _ = std::fs::remove_dir_all(self.temp_dir());
@@ -366,8 +387,9 @@ fn device_comes_up_with_both_addresses_and_the_mtu() {
             config.routes = RouteMode::Split(vec![prefix("203.0.113.0/24")]);
             config.outer_peer = None;
             config.dns_servers.clear();
-            let (mut configurator, device) =
-                TunnelConfigurator::apply(&config, &ctx.options()).await.unwrap();
+            let (mut configurator, device) = TunnelConfigurator::apply(&config, &ctx.options())
+                .await
+                .unwrap();
             let name = device.interface().name.clone();
             assert_eq!(name, "swtun0", "the first device of the namespace");
             assert_eq!(device.mtu(), 1400);
@@ -414,7 +436,10 @@ fn device_comes_up_with_both_addresses_and_the_mtu() {
                 }
             }
             assert!(saw_v6, "no IPv6 packet from the kernel within 6 s");
-            println!("an IPv6 packet from the kernel after {:?}", started.elapsed());
+            println!(
+                "an IPv6 packet from the kernel after {:?}",
+                started.elapsed()
+            );
 
             drop((reader, writer));
             configurator.undo().await.unwrap();
@@ -431,8 +456,9 @@ fn full_tunnel_keeps_the_sc_outside_and_undo_restores_everything() {
         |ctx| async move {
             let before = snapshot();
             let config = full_config();
-            let (mut configurator, device) =
-                TunnelConfigurator::apply(&config, &ctx.options()).await.unwrap();
+            let (mut configurator, device) = TunnelConfigurator::apply(&config, &ctx.options())
+                .await
+                .unwrap();
             let tun = device.interface().name.clone();
 
             // Half routes for both families, the defaults untouched.
@@ -487,15 +513,30 @@ fn full_tunnel_keeps_the_sc_outside_and_undo_restores_everything() {
                 other => panic!("{other:?}"),
             }
 
-            // Undo with the device still open: every change is reverted
-            // (last first), the device removed from under its handle.
+            // Undo with the device still open and read: every change is
+            // reverted (last first), the device removed from under its
+            // handle, and the blocked reader gets an error.
+            let (mut reader, writer) = device.split().unwrap();
+            let reading = tokio::spawn(async move {
+                let mut buf = vec![0u8; 2000];
+                loop {
+                    if let Err(e) = reader.read(&mut buf).await {
+                        return e;
+                    }
+                }
+            });
             let report = configurator.undo().await.unwrap();
             println!("{report:#?}");
             let mut reverse = kinds.clone();
             reverse.reverse();
             assert_eq!(report.undone, reverse);
             assert!(!link_exists(&tun));
-            drop(device);
+            let read_error = tokio::time::timeout(Duration::from_secs(5), reading)
+                .await
+                .expect("the reader still blocks after the device was removed")
+                .unwrap();
+            println!("the reader's error once the device is gone: {read_error}");
+            drop(writer);
             assert_same(&before, &snapshot());
             assert_eq!(
                 std::fs::read("/etc/resolv.conf").unwrap(),
@@ -523,16 +564,24 @@ fn split_tunnel_routes_only_its_prefixes_and_drop_undoes() {
                 // Host bits are cleared.
                 prefix("2001:db8:20::1/48"),
             ]);
-            let (configurator, device) =
-                TunnelConfigurator::apply(&config, &ctx.options()).await.unwrap();
+            // An IPv6 SC this time, inside a split prefix.
+            config.outer_peer = Some(addr(SC6));
+            let (configurator, device) = TunnelConfigurator::apply(&config, &ctx.options())
+                .await
+                .unwrap();
             let tun = device.interface().name.clone();
             assert!(has_route("-4", "203.0.113.0/24", None, &tun));
             assert!(has_route("-6", "2001:db8:20::/48", None, &tun));
             assert!(!has_route("-4", "0.0.0.0/1", None, &tun));
             assert!(!has_route("-6", "::/1", None, &tun));
             // The SC lies inside a split prefix: it keeps its host route.
-            assert!(has_route("-4", SC, Some(UPLINK_GW4), "uplink0"));
-            assert_eq!(route_get_dev(SC), "uplink0");
+            assert!(
+                has_route("-6", SC6, Some(UPLINK_GW6), "uplink0"),
+                "{:?}",
+                routes("-6")
+            );
+            assert_eq!(route_get_dev(SC6), "uplink0");
+            assert_eq!(route_get_dev(SC), tun);
             assert_eq!(route_get_dev("203.0.113.99"), tun);
             assert_eq!(route_get_dev("2001:db8:20::5"), tun);
             assert_eq!(route_get_dev("192.0.2.200"), tun);
@@ -558,8 +607,9 @@ fn split_tunnel_outside_the_sc_needs_no_host_route() {
             let before = snapshot();
             let mut config = full_config();
             config.routes = RouteMode::Split(vec![prefix("198.51.100.128/25")]);
-            let (mut configurator, device) =
-                TunnelConfigurator::apply(&config, &ctx.options()).await.unwrap();
+            let (mut configurator, device) = TunnelConfigurator::apply(&config, &ctx.options())
+                .await
+                .unwrap();
             let tun = device.interface().name.clone();
             assert!(has_route("-4", "198.51.100.128/25", None, &tun));
             assert!(!routes("-4").iter().any(|(d, _, _)| d == SC));
@@ -652,10 +702,9 @@ fn recover_removes_a_device_that_outlived_its_run() {
         "orphan",
         |ctx| async move {
             let before = snapshot();
-            let (configurator, device) =
-                TunnelConfigurator::apply(&full_config(), &ctx.options())
-                    .await
-                    .unwrap();
+            let (configurator, device) = TunnelConfigurator::apply(&full_config(), &ctx.options())
+                .await
+                .unwrap();
             let tun = device.interface().name.clone();
             // The run "dies" without undoing, yet its device stays open.
             std::mem::forget(configurator);

@@ -167,7 +167,6 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         last_sent.clone(),
     ));
     let mut buf = vec![0u8; 65_536];
-    let mut opened = Vec::with_capacity(65_536);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut closing = false;
     let ended = loop {
@@ -207,10 +206,12 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 };
                 let datagram = buf.get(..n).unwrap_or_default();
                 match classify_port_4500(datagram) {
-                    Port4500::Esp(esp) if from == sc => {
-                        match inbound.open(esp, None, &mut opened) {
+                    Port4500::Esp(_) if from == sc => {
+                        // Decrypt where it landed: no copy on the hot path.
+                        let packet = buf.get_mut(..n).unwrap_or_default();
+                        match inbound.open_in_place(packet, None) {
                             Ok(d) => {
-                                if let Some(p) = opened.get(d.range.clone()) {
+                                if let Some(p) = packet.get(d.range.clone()) {
                                     if let Err(e) = writer.write_packet(p).await {
                                         break Ended::Failed(e.into());
                                     }
@@ -284,7 +285,6 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
         last_sent,
     ));
     let mut buf = vec![0u8; 65_536];
-    let mut opened = Vec::with_capacity(65_536);
     let result = loop {
         tokio::select! {
             received = socket.recv_from(&mut buf) => {
@@ -293,9 +293,10 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
                     Err(e) if is_transient(&e) => continue,
                     Err(e) => break Err(e.into()),
                 };
-                if let Port4500::Esp(esp) = classify_port_4500(buf.get(..n).unwrap_or_default()) {
-                    if let Ok(d) = inbound.open(esp, None, &mut opened) {
-                        if let Some(p) = opened.get(d.range.clone()) {
+                if let Port4500::Esp(_) = classify_port_4500(buf.get(..n).unwrap_or_default()) {
+                    let packet = buf.get_mut(..n).unwrap_or_default();
+                    if let Ok(d) = inbound.open_in_place(packet, None) {
+                        if let Some(p) = packet.get(d.range.clone()) {
                             if let Err(e) = writer.write_packet(p).await {
                                 break Err(e.into());
                             }

@@ -56,7 +56,10 @@ impl Control {
         }
     }
 
-    pub(super) async fn remove_device(&self, interface: &Interface) -> Result<Removal, DeviceError> {
+    pub(super) async fn remove_device(
+        &self,
+        interface: &Interface,
+    ) -> Result<Removal, DeviceError> {
         let failed = |source| DeviceError::Remove {
             interface: interface.name.clone(),
             source,

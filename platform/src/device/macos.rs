@@ -46,7 +46,10 @@ impl Control {
 
     /// A utun device disappears when its file descriptor closes (with the
     /// process at the latest), so there is nothing left to remove.
-    pub(super) async fn remove_device(&self, _interface: &Interface) -> Result<Removal, DeviceError> {
+    pub(super) async fn remove_device(
+        &self,
+        _interface: &Interface,
+    ) -> Result<Removal, DeviceError> {
         Ok(Removal::AlreadyGone)
     }
 }

@@ -18,6 +18,14 @@
 //! MLD reports) sent once the device is up. Nothing is filtered here: the
 //! caller drops what it does not tunnel.
 //!
+//! **Closing**: when a TUN device is deleted while open, Linux reports it to
+//! pollers only as an error condition, which tokio's read readiness
+//! ignores: a read blocked on it would wait forever. [`DeviceCloser::close`]
+//! (which [`crate::TunnelConfigurator::undo`] calls first) makes pending
+//! and later reads and writes fail with [`io::ErrorKind::NotConnected`]. A
+//! device deleted by someone else (`ip link del`) is not noticed by a
+//! pending read.
+//!
 //! **Batching**: none. With tun 0.8 a Linux device has exactly one queue
 //! (the crate refuses `IFF_MULTI_QUEUE`) and no offload (`IFF_VNET_HDR` is
 //! off, so no GSO/GRO super-packets): each read or write is one packet and
@@ -26,9 +34,12 @@
 
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
 use tun::AbstractDevice;
 
 use crate::config::{ConfigError, IpPrefix, TunName};
@@ -153,6 +164,7 @@ pub struct PacketDevice {
     inner: tun::AsyncDevice,
     interface: Interface,
     mtu: u16,
+    closer: DeviceCloser,
 }
 
 impl fmt::Debug for PacketDevice {
@@ -180,7 +192,10 @@ impl PacketDevice {
             config.tun_name(requested);
         }
         config.mtu(mtu).up();
-        let shown = requested.clone().unwrap_or_else(|| "(system-named)".to_owned());
+        // "swtun%d" reads as "swtunN" in messages.
+        let shown = requested
+            .as_deref()
+            .map_or_else(|| "(system-named)".to_owned(), |n| n.replace("%d", "N"));
         let inner = tun::create_as_async(&config).map_err(|e| DeviceError::Create {
             name: shown.clone(),
             source: tun_io(e),
@@ -205,6 +220,7 @@ impl PacketDevice {
             inner,
             interface: Interface { name, index },
             mtu,
+            closer: DeviceCloser::default(),
         })
     }
 
@@ -218,10 +234,17 @@ impl PacketDevice {
         self.mtu
     }
 
+    /// A handle that closes both halves of the device (see the module
+    /// documentation).
+    pub fn closer(&self) -> DeviceCloser {
+        self.closer.clone()
+    }
+
     /// Splits the device into a reader and a writer that can be used from
     /// different tasks.
     pub fn split(self) -> Result<(DeviceReader, DeviceWriter), DeviceError> {
         let interface = self.interface;
+        let closer = self.closer;
         // tun 0.8 returns the writer first.
         let (writer, reader) = self.inner.split().map_err(|source| DeviceError::Query {
             what: "split",
@@ -232,10 +255,12 @@ impl PacketDevice {
             DeviceReader {
                 inner: reader,
                 interface: interface.clone(),
+                closer: closer.clone(),
             },
             DeviceWriter {
                 inner: writer,
                 interface,
+                closer,
             },
         ))
     }
@@ -246,6 +271,7 @@ impl PacketDevice {
 pub struct DeviceReader {
     inner: tun::DeviceReader,
     interface: Interface,
+    closer: DeviceCloser,
 }
 
 impl fmt::Debug for DeviceReader {
@@ -259,9 +285,22 @@ impl fmt::Debug for DeviceReader {
 impl DeviceReader {
     /// Waits for the next packet and copies it into `buf` (which should
     /// hold at least the MTU), returning its length. A packet longer than
-    /// `buf` is truncated by the OS.
+    /// `buf` is truncated by the OS. Fails with
+    /// [`io::ErrorKind::NotConnected`] once the device is closed.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.inner.read(buf).await
+        let closed = self.closer.state.notify.notified();
+        tokio::pin!(closed);
+        // Registered before the flag is checked, so a close in between
+        // is not missed.
+        closed.as_mut().enable();
+        if self.closer.is_closed() {
+            return Err(closed_error(&self.interface));
+        }
+        tokio::select! {
+            biased;
+            () = closed => Err(closed_error(&self.interface)),
+            read = self.inner.read(buf) => read,
+        }
     }
 
     /// The device's interface.
@@ -275,6 +314,7 @@ impl DeviceReader {
 pub struct DeviceWriter {
     inner: tun::DeviceWriter,
     interface: Interface,
+    closer: DeviceCloser,
 }
 
 impl fmt::Debug for DeviceWriter {
@@ -287,13 +327,53 @@ impl fmt::Debug for DeviceWriter {
 
 impl DeviceWriter {
     /// Hands one whole IP packet to the OS; returns the bytes written.
+    /// Fails with [`io::ErrorKind::NotConnected`] once the device is
+    /// closed.
     pub async fn write(&mut self, packet: &[u8]) -> io::Result<usize> {
+        if self.closer.is_closed() {
+            return Err(closed_error(&self.interface));
+        }
         self.inner.write(packet).await
     }
 
     /// The device's interface.
     pub fn interface(&self) -> &Interface {
         &self.interface
+    }
+}
+
+fn closed_error(interface: &Interface) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("the packet device {interface} is closed"),
+    )
+}
+
+#[derive(Debug, Default)]
+struct CloseState {
+    closed: AtomicBool,
+    notify: Notify,
+}
+
+/// Closes a packet device's reader and writer: pending and later reads
+/// and writes fail with [`io::ErrorKind::NotConnected`]. Cloneable; closing
+/// twice is harmless. The device itself goes when both halves are dropped
+/// (or when it is removed).
+#[derive(Debug, Clone, Default)]
+pub struct DeviceCloser {
+    state: Arc<CloseState>,
+}
+
+impl DeviceCloser {
+    /// Closes the device's halves.
+    pub fn close(&self) {
+        self.state.closed.store(true, Ordering::Release);
+        self.state.notify.notify_waiters();
+    }
+
+    /// Whether [`DeviceCloser::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.state.closed.load(Ordering::Acquire)
     }
 }
 

@@ -45,7 +45,10 @@ impl Control {
 
     /// The adapter is removed when its session handle closes (with the
     /// process at the latest), so there is nothing left to remove.
-    pub(super) async fn remove_device(&self, _interface: &Interface) -> Result<Removal, DeviceError> {
+    pub(super) async fn remove_device(
+        &self,
+        _interface: &Interface,
+    ) -> Result<Removal, DeviceError> {
         Ok(Removal::AlreadyGone)
     }
 }

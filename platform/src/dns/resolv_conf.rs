@@ -173,7 +173,8 @@ mod tests {
 
     #[test]
     fn render_keeps_options_and_replaces_the_rest() {
-        let original = b"# lab\nnameserver 198.51.100.53\nsearch lab.example\noptions ndots:2 edns0\n";
+        let original =
+            b"# lab\nnameserver 198.51.100.53\nsearch lab.example\noptions ndots:2 edns0\n";
         let servers: Vec<IpAddr> = vec![
             "192.0.2.53".parse().unwrap(),
             "2001:db8::53".parse().unwrap(),
@@ -202,7 +203,10 @@ mod tests {
         };
         let json = serde_json::to_string(&edit).unwrap();
         assert!(json.contains(r#""original":{"hex":"6efffe0a"}"#), "{json}");
-        assert!(json.contains(r#""written":"nameserver 192.0.2.53\n""#), "{json}");
+        assert!(
+            json.contains(r#""written":"nameserver 192.0.2.53\n""#),
+            "{json}"
+        );
         let back: ResolvConfEdit = serde_json::from_str(&json).unwrap();
         assert_eq!(back, edit);
     }
