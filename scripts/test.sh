@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+echo "== type-checking the platform shims for Windows and macOS"
+bash platform/check-other-os.sh
+
 if cargo fuzz --version >/dev/null 2>&1; then
     seconds="${SOFTWIRE_FUZZ_SECONDS:-60}"
     echo "== fuzzing the IKE message parser for ${seconds}s"
