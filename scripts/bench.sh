@@ -30,7 +30,11 @@ if want b; then
     echo "== (b) through the lab's strongSwan SC (user-space ESP on the SC)"
     export LAB_ID=bench
     lab=(bash tests/lab/lab.sh)
-    cleanup_b() { kill -INT "${client:-0}" 2>/dev/null || true; "${lab[@]}" down >/dev/null 2>&1 || true; }
+    client=""
+    cleanup_b() {
+        if [[ -n "$client" ]]; then kill -INT "$client" 2>/dev/null || true; fi
+        "${lab[@]}" down >/dev/null 2>&1 || true
+    }
     trap cleanup_b EXIT
     "${lab[@]}" up >/dev/null
     # shellcheck disable=SC1091
@@ -56,14 +60,15 @@ identity = "$LAB_SC_ID"
 method = "psk"
 identity = "$LAB_PSK_ID"
 PROFILE
-    ours_connect() { # profile secret -> prints connect ms, leaves client running
+    ours_connect() { # profile secret: starts the client, sets $client and $ms
+        : >"$LAB_DIR/bench-client.log"
         "${lab[@]}" exec hotspot "$bin/softwire" connect "$1" --secret-file "$2" \
             --state-dir "$LAB_DIR/bench-state" >"$LAB_DIR/bench-client.log" 2>&1 &
         client=$!
-        for _ in $(seq 100); do grep -q "Connected in" "$LAB_DIR/bench-client.log" && break; sleep 0.05; done
-        sed -n 's/^Connected in \([0-9.]*\) ms.*/\1/p' "$LAB_DIR/bench-client.log"
+        for _ in $(seq 200); do grep -q "Press Ctrl-C" "$LAB_DIR/bench-client.log" && break; sleep 0.05; done
+        ms=$(sed -n 's/^Connected in \([0-9.]*\) ms.*/\1/p' "$LAB_DIR/bench-client.log")
     }
-    ours_disconnect() { kill -INT "$client"; wait "$client" || true; }
+    ours_disconnect() { kill -INT "$client"; wait "$client" || true; client=""; }
     theirs_connect() { # conn -> prints ms
         local t0 t1
         t0=$(date +%s%N)
@@ -72,12 +77,12 @@ PROFILE
         echo $(( (t1 - t0) / 1000000 ))
     }
     for method in psk eap; do
-        if [[ $method == psk ]]; then ms=$(ours_connect "$psk_profile" "$LAB_PSK_FILE")
-        else ms=$(ours_connect "$profile" "$LAB_EAP_PASSWORD_FILE"); fi
+        if [[ $method == psk ]]; then ours_connect "$psk_profile" "$LAB_PSK_FILE"
+        else ours_connect "$profile" "$LAB_EAP_PASSWORD_FILE"; fi
         ours_disconnect
         echo "connect time, $method: softwire ${ms} ms"
     done
-    ours_connect "$profile" "$LAB_EAP_PASSWORD_FILE" >/dev/null
+    ours_connect "$profile" "$LAB_EAP_PASSWORD_FILE"
     ours4=$("${lab[@]}" exec hotspot iperf3 -c "$LAB_SITE_ADDR4" -t "$seconds" -J | mbps)
     ours6=$("${lab[@]}" exec hotspot iperf3 -6 -c "$LAB_SITE_ADDR6" -t "$seconds" -J | mbps)
     ours_disconnect

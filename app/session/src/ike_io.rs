@@ -37,6 +37,7 @@ impl IkeIo {
         let local_ip = probe.local_addr()?.ip();
         drop(probe);
         let socket = UdpSocket::bind(SocketAddr::new(local_ip, 0)).await?;
+        size_buffers(&socket);
         let local = socket.local_addr()?;
         let started = Instant::now();
         let initiator = Initiator::new(config, started, local, sc)?;
@@ -112,6 +113,19 @@ impl IkeIo {
             }
         }
     }
+}
+
+/// Socket buffers for a tunnel's bursts: with the kernel's default (about
+/// 200 KB) a fast TCP flow overflows the receive buffer, and the loss makes
+/// TCP back off. The kernel caps the request at net.core.rmem_max/wmem_max.
+pub const SOCKET_BUFFER: usize = 4 << 20;
+
+/// Asks for [`SOCKET_BUFFER`]-sized send and receive buffers; a smaller
+/// grant is not an error.
+pub fn size_buffers(socket: &UdpSocket) {
+    let sock = socket2::SockRef::from(socket);
+    let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
+    let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
 }
 
 /// Errors a UDP socket reports from ICMP that retransmission copes with.

@@ -19,7 +19,7 @@ use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::AuthMethodSetting;
 
 pub use datapath::{run_static, Counters, PacketRead, PacketWrite};
-pub use ike_io::IkeIo;
+pub use ike_io::{size_buffers, IkeIo, SOCKET_BUFFER};
 pub use resolve::resolve_sc;
 pub use run::{run, status_path, SessionOptions, Summary};
 pub use tunnel::{range_prefixes, TunReader, TunWriter};
