@@ -246,3 +246,42 @@ fn ipv4_in_ipv6_over_an_ipv6_only_outer_path() {
     assert!(client.wait_exit(Duration::from_secs(15)).unwrap().success());
     assert_eq!(snapshot(&lab), before);
 }
+
+#[test]
+fn a_killed_client_is_cleaned_up_by_the_next_start() {
+    let lab = Lab::up().unwrap();
+    let before = snapshot(&lab);
+    let state = lab.dir.join("client-state");
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"));
+    let secret = Some(lab.get("LAB_EAP_PASSWORD_FILE"));
+    let mut client = Client::connect(&lab, &profile, secret, &state).unwrap();
+    client
+        .wait_for("Press Ctrl-C", Duration::from_secs(15))
+        .unwrap();
+    // A crash: no DELETE, no undo.
+    client.signal("KILL");
+    client.wait_exit(Duration::from_secs(5)).unwrap();
+    let crashed = snapshot(&lab);
+    assert_ne!(
+        crashed, before,
+        "the crashed client left nothing to clean up?"
+    );
+    assert!(crashed.contains("swtun"), "{crashed}");
+    // The next start undoes the recorded changes first, then connects.
+    let mut again = Client::connect(&lab, &profile, secret, &state).unwrap();
+    again
+        .wait_for("Press Ctrl-C", Duration::from_secs(15))
+        .unwrap();
+    hotspot_ok(
+        &lab,
+        "ping",
+        &["-c", "2", "-i", "0.2", "-W", "2", lab.get("LAB_SITE_ADDR4")],
+    );
+    again.signal("INT");
+    assert!(again.wait_exit(Duration::from_secs(15)).unwrap().success());
+    assert_eq!(
+        snapshot(&lab),
+        before,
+        "leftovers of the crashed run remain"
+    );
+}
