@@ -10,7 +10,10 @@ use super::payload::{
     AddressRange, CfgValue, Configuration, Proposal, SecurityAssociation, TrafficSelector,
     TrafficSelectors, Transform,
 };
-use super::proposals::{encryption_transform, not_offered, single, ProposalError};
+use super::proposals::{
+    answered, chosen_encryption, chosen_integrity, encryption_transform, not_offered, single,
+    ProposalError,
+};
 use super::types::{EsnId, IntegrityId, KeyExchangeId, ProtocolId, TransformType};
 
 /// One ESP proposal: every combination of the listed algorithms is acceptable.
@@ -110,16 +113,7 @@ impl EspOffer {
         offers: &[EspOffer],
         sa: &SecurityAssociation,
     ) -> Result<(EspSuite, u32), ProposalError> {
-        let [proposal] = sa.proposals.as_slice() else {
-            return Err(ProposalError::NotOneProposal(sa.proposals.len()));
-        };
-        if proposal.protocol != ProtocolId::Esp {
-            return Err(ProposalError::WrongProtocol(proposal.protocol));
-        }
-        let offer = usize::from(proposal.number)
-            .checked_sub(1)
-            .and_then(|i| offers.get(i))
-            .ok_or(ProposalError::UnknownNumber(proposal.number))?;
+        let (proposal, offer) = answered(offers, sa, ProtocolId::Esp)?;
         let spi_bytes: [u8; 4] = proposal
             .spi
             .as_slice()
@@ -130,26 +124,8 @@ impl EspOffer {
             // RFC 4303 §2.1: SPIs 1-255 are reserved, 0 is never on the wire.
             return Err(ProposalError::BadSpi(4));
         }
-        let encr = single(proposal, TransformType::Encryption)?;
-        let encryption = offer
-            .encryption
-            .iter()
-            .copied()
-            .find(|e| encryption_transform(*e) == *encr)
-            .ok_or(not_offered(encr))?;
-        let integrity = if offer.integrity.is_empty() {
-            None
-        } else {
-            let t = single(proposal, TransformType::Integrity)?;
-            Some(
-                offer
-                    .integrity
-                    .iter()
-                    .copied()
-                    .find(|i| i.iana_id() == t.id)
-                    .ok_or(not_offered(t))?,
-            )
-        };
+        let encryption = chosen_encryption(&offer.encryption, proposal)?;
+        let integrity = chosen_integrity(&offer.integrity, proposal)?;
         let esn_t = single(proposal, TransformType::ExtendedSequenceNumbers)?;
         let esn = match EsnId::from(esn_t.id) {
             EsnId::Esn if offer.esn.contains(&true) => true,
@@ -270,5 +246,54 @@ fn within(start: IpAddr, end: IpAddr, a: IpAddr) -> bool {
         (IpAddr::V4(s), IpAddr::V4(e), IpAddr::V4(x)) => s <= x && x <= e,
         (IpAddr::V6(s), IpAddr::V6(e), IpAddr::V6(x)) => s <= x && x <= e,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::ike::types::EncryptionId;
+
+    fn answer(transforms: Vec<Transform>) -> SecurityAssociation {
+        SecurityAssociation {
+            proposals: vec![Proposal {
+                number: 1,
+                protocol: ProtocolId::Esp,
+                spi: vec![0xc0, 0, 0, 1],
+                transforms,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_scs_esp_choice_is_checked_like_ike() {
+        let offers = EspOffer::defaults();
+        let gcm = Transform::encryption(EncryptionId::AesGcm16, Some(256));
+        let ok = answer(vec![gcm.clone(), Transform::esn(EsnId::NoEsn)]);
+        let (suite, spi) = EspOffer::chosen(&offers, &ok).unwrap();
+        assert_eq!(suite.encryption, Encryption::AesGcm16 { key_bits: 256 });
+        assert_eq!(
+            (suite.integrity, suite.esn, spi),
+            (None, false, 0xc000_0001)
+        );
+        // An integrity algorithm beside an AEAD cipher is refused.
+        let both = answer(vec![
+            gcm,
+            Transform::integrity(IntegrityId::HmacSha2_256_128),
+            Transform::esn(EsnId::NoEsn),
+        ]);
+        assert!(matches!(
+            EspOffer::chosen(&offers, &both),
+            Err(ProposalError::NotOffered { .. })
+        ));
+        // A reserved SPI is refused.
+        let mut reserved = ok.clone();
+        reserved.proposals[0].spi = vec![0, 0, 0, 255];
+        assert!(matches!(
+            EspOffer::chosen(&offers, &reserved),
+            Err(ProposalError::BadSpi(_))
+        ));
     }
 }

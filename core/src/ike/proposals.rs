@@ -136,23 +136,8 @@ impl IkeOffer {
         offers: &[IkeOffer],
         sa: &SecurityAssociation,
     ) -> Result<IkeSuite, ProposalError> {
-        let [proposal] = sa.proposals.as_slice() else {
-            return Err(ProposalError::NotOneProposal(sa.proposals.len()));
-        };
-        if proposal.protocol != ProtocolId::Ike {
-            return Err(ProposalError::WrongProtocol(proposal.protocol));
-        }
-        let offer = usize::from(proposal.number)
-            .checked_sub(1)
-            .and_then(|i| offers.get(i))
-            .ok_or(ProposalError::UnknownNumber(proposal.number))?;
-        let encr = single(proposal, TransformType::Encryption)?;
-        let encryption = offer
-            .encryption
-            .iter()
-            .copied()
-            .find(|e| encryption_transform(*e) == *encr)
-            .ok_or(not_offered(encr))?;
+        let (proposal, offer) = answered(offers, sa, ProtocolId::Ike)?;
+        let encryption = chosen_encryption(&offer.encryption, proposal)?;
         let prf_t = single(proposal, TransformType::Prf)?;
         let prf = offer
             .prf
@@ -160,25 +145,7 @@ impl IkeOffer {
             .copied()
             .find(|p| p.iana_id() == prf_t.id)
             .ok_or(not_offered(prf_t))?;
-        let integrity = if offer.integrity.is_empty() {
-            let extra = proposal
-                .transforms_of(TransformType::Integrity)
-                .filter(|t| t.id != 0);
-            if let Some(t) = extra.into_iter().next() {
-                return Err(not_offered(t));
-            }
-            None
-        } else {
-            let integ = single(proposal, TransformType::Integrity)?;
-            Some(
-                offer
-                    .integrity
-                    .iter()
-                    .copied()
-                    .find(|i| i.iana_id() == integ.id)
-                    .ok_or(not_offered(integ))?,
-            )
-        };
+        let integrity = chosen_integrity(&offer.integrity, proposal)?;
         let group_t = single(proposal, TransformType::KeyExchange)?;
         let dh = offer
             .groups
@@ -193,6 +160,65 @@ impl IkeOffer {
             dh,
         })
     }
+}
+
+/// The single proposal of a response for `protocol`, and the offer (by
+/// proposal number) it answers (RFC 7296 §2.7, §3.3.1).
+pub(crate) fn answered<'a, O>(
+    offers: &'a [O],
+    sa: &'a SecurityAssociation,
+    protocol: ProtocolId,
+) -> Result<(&'a Proposal, &'a O), ProposalError> {
+    let [proposal] = sa.proposals.as_slice() else {
+        return Err(ProposalError::NotOneProposal(sa.proposals.len()));
+    };
+    if proposal.protocol != protocol {
+        return Err(ProposalError::WrongProtocol(proposal.protocol));
+    }
+    let offer = usize::from(proposal.number)
+        .checked_sub(1)
+        .and_then(|i| offers.get(i))
+        .ok_or(ProposalError::UnknownNumber(proposal.number))?;
+    Ok((proposal, offer))
+}
+
+/// The one encryption transform of `proposal`, if it is one of `offered`
+/// (key length included).
+pub(crate) fn chosen_encryption(
+    offered: &[Encryption],
+    proposal: &Proposal,
+) -> Result<Encryption, ProposalError> {
+    let encr = single(proposal, TransformType::Encryption)?;
+    offered
+        .iter()
+        .copied()
+        .find(|e| encryption_transform(*e) == *encr)
+        .ok_or(not_offered(encr))
+}
+
+/// The integrity transform of `proposal`: none with an AEAD offer (an
+/// integrity algorithm beside an AEAD cipher is refused, RFC 7296 §3.3),
+/// else exactly one of `offered`.
+pub(crate) fn chosen_integrity(
+    offered: &[Integrity],
+    proposal: &Proposal,
+) -> Result<Option<Integrity>, ProposalError> {
+    if offered.is_empty() {
+        if let Some(t) = proposal
+            .transforms_of(TransformType::Integrity)
+            .find(|t| t.id != 0)
+        {
+            return Err(not_offered(t));
+        }
+        return Ok(None);
+    }
+    let integ = single(proposal, TransformType::Integrity)?;
+    offered
+        .iter()
+        .copied()
+        .find(|i| i.iana_id() == integ.id)
+        .map(Some)
+        .ok_or(not_offered(integ))
 }
 
 pub(crate) fn encryption_transform(e: Encryption) -> Transform {
