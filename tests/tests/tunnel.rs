@@ -63,6 +63,16 @@ fn iperf(lab: &Lab, target: &str, v6: bool) -> f64 {
     bps / 1e6
 }
 
+/// Pings `target` from the hotspot (through the tunnel) `count` times,
+/// 0.2 s apart; fails the test on any loss.
+fn ping_site(lab: &Lab, target: &str, count: &str, v6: bool) {
+    let mut args = vec!["-c", count, "-i", "0.2", "-W", "2", target];
+    if v6 {
+        args.insert(0, "-6");
+    }
+    hotspot_ok(lab, "ping", &args);
+}
+
 fn sas_on_sc(lab: &Lab) -> String {
     String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout).into_owned()
 }
@@ -90,25 +100,8 @@ fn eap_tunnel_carries_ipv4_and_ipv6_and_leaves_nothing_behind() {
     println!("{connected}");
 
     // ICMP over inner IPv4 and IPv6.
-    hotspot_ok(
-        &lab,
-        "ping",
-        &["-c", "3", "-i", "0.2", "-W", "2", lab.get("LAB_SITE_ADDR4")],
-    );
-    hotspot_ok(
-        &lab,
-        "ping",
-        &[
-            "-6",
-            "-c",
-            "3",
-            "-i",
-            "0.2",
-            "-W",
-            "2",
-            lab.get("LAB_SITE_ADDR6"),
-        ],
-    );
+    ping_site(&lab, lab.get("LAB_SITE_ADDR4"), "3", false);
+    ping_site(&lab, lab.get("LAB_SITE_ADDR6"), "3", true);
     // TCP over both.
     let v4 = iperf(&lab, lab.get("LAB_SITE_ADDR4"), false);
     let v6 = iperf(&lab, lab.get("LAB_SITE_ADDR6"), true);
@@ -186,11 +179,7 @@ fn sigterm_after_the_sc_died_still_leaves_nothing_behind() {
     client
         .wait_for("Connected in", Duration::from_secs(15))
         .unwrap();
-    hotspot_ok(
-        &lab,
-        "ping",
-        &["-c", "1", "-W", "2", lab.get("LAB_SITE_ADDR4")],
-    );
+    ping_site(&lab, lab.get("LAB_SITE_ADDR4"), "1", false);
     // The SC dies without a word.
     let charon = lab.get("LAB_CHARON_PID").to_owned();
     assert!(std::process::Command::new("kill")
@@ -223,25 +212,8 @@ fn ipv4_in_ipv6_over_an_ipv6_only_outer_path() {
         .wait_for("Press Ctrl-C", Duration::from_secs(5))
         .unwrap();
     // Inner IPv4 inside outer IPv6.
-    hotspot_ok(
-        &lab,
-        "ping",
-        &["-c", "3", "-i", "0.2", "-W", "2", lab.get("LAB_SITE_ADDR4")],
-    );
-    hotspot_ok(
-        &lab,
-        "ping",
-        &[
-            "-6",
-            "-c",
-            "2",
-            "-i",
-            "0.2",
-            "-W",
-            "2",
-            lab.get("LAB_SITE_ADDR6"),
-        ],
-    );
+    ping_site(&lab, lab.get("LAB_SITE_ADDR4"), "3", false);
+    ping_site(&lab, lab.get("LAB_SITE_ADDR6"), "2", true);
     client.signal("INT");
     assert!(client.wait_exit(Duration::from_secs(15)).unwrap().success());
     assert_eq!(snapshot(&lab), before);
@@ -272,11 +244,7 @@ fn a_killed_client_is_cleaned_up_by_the_next_start() {
     again
         .wait_for("Press Ctrl-C", Duration::from_secs(15))
         .unwrap();
-    hotspot_ok(
-        &lab,
-        "ping",
-        &["-c", "2", "-i", "0.2", "-W", "2", lab.get("LAB_SITE_ADDR4")],
-    );
+    ping_site(&lab, lab.get("LAB_SITE_ADDR4"), "2", false);
     again.signal("INT");
     assert!(again.wait_exit(Duration::from_secs(15)).unwrap().success());
     assert_eq!(
