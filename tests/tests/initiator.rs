@@ -170,8 +170,17 @@ fn wrong_eap_password_is_a_clear_error_without_retries() {
     assert!(r["error"].contains("wrong user name or password"), "{r:?}");
     assert!(r["error"].contains("691"), "{r:?}");
     // One attempt at the password: strongSwan saw exactly one MS-CHAPv2
-    // response with a password proof, and failed it once.
-    let log = std::fs::read_to_string(lab.get("LAB_CHARON_LOG")).unwrap();
+    // response with a password proof, and failed it once. Our last
+    // Failure-Response goes out without waiting for an answer, so give the
+    // SC a moment to log it.
+    let mut log = String::new();
+    for _ in 0..60 {
+        log = std::fs::read_to_string(lab.get("LAB_CHARON_LOG")).unwrap();
+        if log.contains("EAP method EAP_MSCHAPV2 failed") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert_eq!(
         log.matches("EAP-MS-CHAPv2 verification failed").count(),
         1,
