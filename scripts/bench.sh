@@ -105,12 +105,20 @@ if want c; then
     echo "== (c) Softwire's data path against itself (one flow, ${seconds} s)"
     id="bench$((RANDOM % 100))"
     trap 'bash tests/pair/pair.sh down "$id" >/dev/null 2>&1 || true' EXIT
-    for suite in gcm128 gcm256 chacha cbc; do
+    for run in gcm128 gcm256 chacha cbc gcm128:no-offload; do
+        suite="${run%%:*}"
+        label="$suite"
+        unset PAIR_NO_OFFLOAD
+        if [[ "$run" == *:no-offload ]]; then
+            export PAIR_NO_OFFLOAD=1
+            label="$suite, TUN offloads off"
+        fi
         bash tests/pair/pair.sh up "$id" "$bin" "$suite" >/dev/null
         tunnel=$(bash tests/pair/pair.sh exec "$id" a iperf3 -c 203.0.113.2 -p 5201 -t "$seconds" -J | mbps)
         bare=$(bash tests/pair/pair.sh exec "$id" a iperf3 -c 192.0.2.2 -p 5202 -t "$seconds" -J | mbps)
         bash tests/pair/pair.sh down "$id" >/dev/null
-        echo "data path $suite: ${tunnel} Mbit/s through both TUNs; bare veth ${bare} Mbit/s"
+        echo "data path $label: ${tunnel} Mbit/s through both TUNs; bare veth ${bare} Mbit/s"
     done
+    unset PAIR_NO_OFFLOAD
     trap - EXIT
 fi

@@ -30,9 +30,12 @@ pub mod dns;
 pub mod journal;
 #[cfg(target_os = "linux")]
 mod netlink;
+/// Packet logic for Linux TUN segmentation and checksum offloads (pure, no I/O).
+pub mod offload;
 pub mod routes;
 pub mod trust_store;
 pub mod tunnel;
+pub mod udp;
 
 pub use config::{IpPrefix, NetworkConfig, RouteMode, TunName};
 pub use device::{DeviceCloser, DeviceReader, DeviceWriter, Interface, PacketDevice};

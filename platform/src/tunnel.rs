@@ -104,6 +104,9 @@ pub struct ConfiguratorOptions {
     pub resolv_conf: PathBuf,
     /// Which DNS mechanism to use.
     pub dns: DnsChoice,
+    /// Ask the OS for segmentation offloads on the packet device (on by
+    /// default; off only to compare).
+    pub offload: bool,
 }
 
 impl ConfiguratorOptions {
@@ -113,6 +116,7 @@ impl ConfiguratorOptions {
             state_file: state_file.into(),
             resolv_conf: PathBuf::from(dns::RESOLV_CONF),
             dns: DnsChoice::Auto,
+            offload: true,
         }
     }
 }
@@ -263,7 +267,7 @@ async fn apply_steps(
 ) -> Result<(PacketDevice, Option<DnsBackend>), TunnelError> {
     // The device is journalled once it exists (its name is the kernel's
     // choice); if the process dies in between, the device dies with it.
-    let device = PacketDevice::create(&config.tun_name, config.mtu)?;
+    let device = PacketDevice::create(&config.tun_name, config.mtu, options.offload)?;
     let interface = device.interface().clone();
     journal.record(Change::Device {
         interface: interface.clone(),

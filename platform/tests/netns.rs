@@ -37,6 +37,7 @@ use serde_json::Value;
 use softwire_platform::device::{DeviceReader, DeviceWriter};
 use softwire_platform::dns::DnsChoice;
 use softwire_platform::journal::{read_state, Change};
+use softwire_platform::offload::Packets;
 use softwire_platform::{
     recover, ConfiguratorOptions, IpPrefix, NetworkConfig, RouteMode, TunnelConfigurator,
     TunnelError,
@@ -353,15 +354,19 @@ async fn ping_through(reader: &mut DeviceReader, writer: &mut DeviceWriter) -> V
     let peer = Ipv4Addr::new(192, 0, 2, 77);
     let me = Ipv4Addr::new(192, 0, 2, 10);
     let request = icmp_echo_request(peer, me, 0x5157);
-    assert_eq!(writer.write(&request).await.unwrap(), request.len());
+    let mut batch = writer.batch();
+    batch.push(&request);
+    writer.write_batch(&mut batch).await.unwrap();
+    assert!(batch.is_empty());
     let mut others = Vec::new();
-    let mut buf = vec![0u8; 2000];
+    let mut packets = Packets::new();
     loop {
-        let n = tokio::time::timeout(Duration::from_secs(5), reader.read(&mut buf))
+        tokio::time::timeout(Duration::from_secs(5), reader.read_packets(&mut packets))
             .await
             .expect("no echo reply within 5 s")
             .unwrap();
-        let packet = &buf[..n];
+        let packet = packets.iter().next().unwrap().to_vec();
+        let packet = &packet[..];
         if packet[0] >> 4 == 4
             && packet[9] == 1
             && packet[12..16] == me.octets()
@@ -425,12 +430,14 @@ fn device_comes_up_with_both_addresses_and_the_mtu() {
 
             // The kernel's own IPv6 traffic (MLD reports, router
             // solicitations) reaches the reader unfiltered.
-            let mut buf = vec![0u8; 2000];
+            let mut packets = Packets::new();
             let mut saw_v6 = others.contains(&6);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(6);
             while !saw_v6 {
-                match tokio::time::timeout_at(deadline, reader.read(&mut buf)).await {
-                    Ok(Ok(n)) => saw_v6 = n > 0 && buf[0] >> 4 == 6,
+                match tokio::time::timeout_at(deadline, reader.read_packets(&mut packets)).await {
+                    Ok(Ok(_)) => {
+                        saw_v6 = packets.iter().any(|p| p.first().map(|b| b >> 4) == Some(6))
+                    }
                     Ok(Err(e)) => panic!("read failed: {e}"),
                     Err(_) => break,
                 }
@@ -518,9 +525,9 @@ fn full_tunnel_keeps_the_sc_outside_and_undo_restores_everything() {
             // handle, and the blocked reader gets an error.
             let (mut reader, writer) = device.split().unwrap();
             let reading = tokio::spawn(async move {
-                let mut buf = vec![0u8; 2000];
+                let mut packets = Packets::new();
                 loop {
-                    if let Err(e) = reader.read(&mut buf).await {
+                    if let Err(e) = reader.read_packets(&mut packets).await {
                         return e;
                     }
                 }

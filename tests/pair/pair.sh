@@ -4,6 +4,7 @@
 # tamper test. Documentation addresses only; removes everything it makes.
 #
 # usage: pair.sh up ID BIN_DIR [SUITE] | down ID | exec a|b CMD...
+#   PAIR_NO_OFFLOAD=1: TUN devices without offloads (one packet per call)
 #   outer: a 192.0.2.1, b 192.0.2.2 (veth); inner: a 203.0.113.1, b 203.0.113.2
 set -euo pipefail
 
@@ -58,6 +59,7 @@ up)
     start() { # side ns bind peer inner peer_inner
         ip netns exec "$2" "$bin/lab-esp-pair" --role "$1" --bind "$3" --peer "$4" \
             --inner "$5" --peer-inner "$6" --state "$dir/$1-state.json" --suite "$suite" \
+            ${PAIR_NO_OFFLOAD:+--no-offload} \
             >"$dir/$1.log" 2>&1 &
         echo $! >"$dir/$1.pid"
     }

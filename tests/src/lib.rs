@@ -4,4 +4,5 @@
 pub mod client;
 pub mod lab;
 pub mod pair;
+pub mod pair_lab;
 pub mod pcap;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::AuthMethodSetting;
 
-pub use datapath::{run_static, Counters, PacketRead, PacketWrite};
+pub use datapath::{run_static, CallCounters, Counters, PacketRead, PacketWrite};
 pub use ike_io::{size_buffers, IkeIo, SOCKET_BUFFER};
 pub use resolve::resolve_sc;
 pub use run::{run, status_path, SessionOptions, Summary};

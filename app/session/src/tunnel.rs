@@ -15,6 +15,9 @@ use softwire_platform::{
     NetworkConfig, RouteMode, TunnelConfigurator,
 };
 
+use softwire_platform::device::WriteBatch;
+use softwire_platform::offload::Packets;
+
 use crate::datapath::{PacketRead, PacketWrite};
 use crate::SessionError;
 
@@ -87,21 +90,32 @@ impl From<DeviceWriter> for TunWriter {
 }
 
 impl PacketRead for TunReader {
-    async fn read_packet(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+    async fn read_packets(&mut self, out: &mut Packets) -> io::Result<usize> {
         match &mut self.0 {
-            Some(r) => r.read(buf).await,
-            None => Err(io::Error::other("the tunnel device could not be split")),
+            Some(r) => r.read_packets(out).await,
+            None => Err(not_split()),
         }
     }
 }
 
 impl PacketWrite for TunWriter {
-    async fn write_packet(&mut self, packet: &[u8]) -> io::Result<()> {
-        match &mut self.0 {
-            Some(w) => w.write(packet).await.map(|_| ()),
-            None => Err(io::Error::other("the tunnel device could not be split")),
+    fn batch(&self) -> WriteBatch {
+        match &self.0 {
+            Some(w) => w.batch(),
+            None => WriteBatch::plain(),
         }
     }
+
+    async fn write_batch(&mut self, batch: &mut WriteBatch) -> io::Result<()> {
+        match &mut self.0 {
+            Some(w) => w.write_batch(batch).await,
+            None => Err(not_split()),
+        }
+    }
+}
+
+fn not_split() -> io::Error {
+    io::Error::other("the tunnel device could not be split")
 }
 
 /// Creates the device and applies addresses, MTU, routes and DNS.

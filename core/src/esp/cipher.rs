@@ -406,7 +406,7 @@ impl SealKey {
         let pad_len = padded - payload.len() - TRAILER_LEN;
         let padding = PADDING.get(..pad_len).ok_or(EspError::Internal)?;
         let pad_len = u8::try_from(pad_len).map_err(|_| EspError::Internal)?;
-        out.clear();
+        let start = out.len();
         out.reserve(ESP_HEADER_LEN + iv.len() + padded + icv_len);
         out.extend_from_slice(&spi.to_be_bytes());
         out.extend_from_slice(&low.to_be_bytes());
@@ -414,7 +414,7 @@ impl SealKey {
         out.extend_from_slice(payload);
         out.extend_from_slice(padding);
         out.extend_from_slice(&[pad_len, next_header]);
-        self.protect(out, high)
+        self.protect(out, start, high)
     }
 
     /// Writes `SPI | Seq | IV | plaintext` and protects it, whatever the
@@ -438,19 +438,22 @@ impl SealKey {
         out.extend_from_slice(&low.to_be_bytes());
         out.extend_from_slice(iv);
         out.extend_from_slice(plaintext);
-        self.protect(out, esn.then_some(high))
+        self.protect(out, 0, esn.then_some(high))
     }
 
-    /// Encrypts everything after `SPI | Seq | IV` in `out` in place and
-    /// appends the ICV (RFC 4303 §3.3.2, §3.3.4).
-    fn protect(&self, out: &mut Vec<u8>, high: Option<u32>) -> Result<(), EspError> {
-        let header: &[u8; ESP_HEADER_LEN] = out.first_chunk().ok_or(EspError::Internal)?;
+    /// Encrypts everything after `SPI | Seq | IV` of the packet that starts
+    /// at `start` in `out` in place and appends the ICV (RFC 4303 §3.3.2,
+    /// §3.3.4). What precedes `start` (earlier packets of a batch) is left
+    /// alone.
+    fn protect(&self, out: &mut Vec<u8>, start: usize, high: Option<u32>) -> Result<(), EspError> {
+        let packet = out.get_mut(start..).ok_or(EspError::Internal)?;
+        let header: &[u8; ESP_HEADER_LEN] = packet.first_chunk().ok_or(EspError::Internal)?;
         let [s0, s1, s2, s3, l0, l1, l2, l3] = *header;
         match self {
             Self::Aead(AeadKey { key, salt }) => {
                 let (aad, aad_len) = aead_aad([s0, s1, s2, s3], [l0, l1, l2, l3], high);
                 let aad = aad.get(..aad_len).ok_or(EspError::Internal)?;
-                let (head, body) = out
+                let (head, body) = packet
                     .split_at_mut_checked(ESP_HEADER_LEN + AEAD_IV_LEN)
                     .ok_or(EspError::Internal)?;
                 let iv = head.get(ESP_HEADER_LEN..).ok_or(EspError::Internal)?;
@@ -461,13 +464,14 @@ impl SealKey {
                 out.extend_from_slice(tag.as_ref());
             }
             Self::Cbc { aes, mac, .. } => {
-                let (head, body) = out
+                let (head, body) = packet
                     .split_at_mut_checked(ESP_HEADER_LEN + AES_BLOCK)
                     .ok_or(EspError::Internal)?;
                 let iv = head.last_chunk::<AES_BLOCK>().ok_or(EspError::Internal)?;
                 aes.encrypt(iv, body).map_err(|_| EspError::Internal)?;
                 if let Some(mac) = mac {
-                    let tag = mac.tag(&[out], high);
+                    let sealed = out.get(start..).ok_or(EspError::Internal)?;
+                    let tag = mac.tag(&[sealed], high);
                     let icv = tag.as_ref().get(..mac.icv_len).ok_or(EspError::Internal)?;
                     out.extend_from_slice(icv);
                 }
@@ -601,7 +605,7 @@ impl OpenKey {
                         return Err(Drop::IntegrityFailed);
                     }
                 }
-                if ciphertext.len() % AES_BLOCK != 0 {
+                if !ciphertext.len().is_multiple_of(AES_BLOCK) {
                     return Err(Drop::BadLength);
                 }
                 aes.decrypt(iv, ciphertext).map_err(|_| Drop::BadLength)?;

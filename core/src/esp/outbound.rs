@@ -102,12 +102,23 @@ impl EspOutbound {
     /// (the SA must then be rekeyed).
     pub fn seal(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<(), EspError> {
         out.clear();
+        self.seal_append(inner, out).map(|_| ())
+    }
+
+    /// [`EspOutbound::seal`] without clearing `out`: the ESP packet is
+    /// appended after what `out` holds, so a batch of packets can be sealed
+    /// back to back into one buffer for one segmented send (UDP GSO).
+    /// Returns the length of the appended packet; on an error `out` is left
+    /// as it was.
+    pub fn seal_append(&mut self, inner: &[u8], out: &mut Vec<u8>) -> Result<usize, EspError> {
+        let start = out.len();
         let next_header = next_header_of(inner)?;
         let seq = self.next_seq()?;
         let result = self
             .key
             .seal(out, self.spi, seq, self.suite.esn, inner, next_header);
-        self.finish(result, inner.len(), out)
+        self.finish(result, inner.len(), out, start)?;
+        Ok(out.len().saturating_sub(start))
     }
 
     /// [`EspOutbound::seal`] with a chosen IV, for known-answer tests.
@@ -118,12 +129,13 @@ impl EspOutbound {
         inner: &[u8],
         out: &mut Vec<u8>,
     ) -> Result<(), EspError> {
+        out.clear();
         let next_header = next_header_of(inner)?;
         let seq = self.next_seq()?;
         let result =
             self.key
                 .seal_with_iv(out, self.spi, seq, self.suite.esn, iv, inner, next_header);
-        self.finish(result, inner.len(), out)
+        self.finish(result, inner.len(), out, 0)
     }
 
     /// Pretends `seq` packets were sent, to test the counter's ends.
@@ -137,6 +149,7 @@ impl EspOutbound {
         result: Result<(), EspError>,
         inner_len: usize,
         out: &mut Vec<u8>,
+        start: usize,
     ) -> Result<(), EspError> {
         match result {
             Ok(()) => {
@@ -144,7 +157,7 @@ impl EspOutbound {
                 Ok(())
             }
             Err(e) => {
-                out.clear();
+                out.truncate(start);
                 Err(e)
             }
         }

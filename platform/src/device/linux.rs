@@ -1,6 +1,9 @@
 //! Linux: `/dev/net/tun` through the tun crate, addresses through netlink.
 
-use super::{DeviceError, Interface, Removal};
+use std::io;
+use std::os::fd::AsRawFd;
+
+use super::{DeviceError, Framing, Interface, Removal};
 use crate::config::{IpPrefix, TunName};
 use crate::netlink::{is_gone, Netlink};
 
@@ -78,5 +81,50 @@ impl Control {
             Err(err) if is_gone(&err) => Ok(Removal::AlreadyGone),
             Err(source) => Err(failed(source)),
         }
+    }
+}
+
+/// Every device is opened with `IFF_VNET_HDR`: reads and writes carry a
+/// `virtio_net_hdr`, which is what lets the kernel pass super-packets.
+pub(super) fn configure(config: &mut tun::Configuration) {
+    config.platform_config(|c| {
+        c.vnet_hdr(true);
+    });
+}
+
+/// Turns on checksum and TCP segmentation offload when `offload` is asked
+/// for; the header stays either way.
+pub(super) fn framing(device: &tun::AsyncDevice, offload: bool) -> Framing {
+    Framing::Vnet {
+        offload: offload && set_offload(device, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6).is_ok(),
+    }
+}
+
+/// `TUNSETOFFLOAD`, `_IOW('T', 208, unsigned int)` in `linux/if_tun.h`.
+const TUNSETOFFLOAD: libc::c_ulong = 0x4004_54d0;
+/// The kernel may hand over packets whose checksum we complete.
+const TUN_F_CSUM: libc::c_uint = 0x01;
+/// ... and IPv4 TCP super-packets we segment.
+const TUN_F_TSO4: libc::c_uint = 0x02;
+/// ... and IPv6 TCP super-packets.
+const TUN_F_TSO6: libc::c_uint = 0x04;
+
+fn set_offload(device: &tun::AsyncDevice, flags: libc::c_uint) -> io::Result<()> {
+    // SAFETY: TUNSETOFFLOAD takes its argument by value (the flags), and
+    // the descriptor is the device's own, open for the whole call.
+    #[allow(clippy::useless_conversion)]
+    let rc = unsafe {
+        libc::ioctl(
+            device.as_raw_fd(),
+            TUNSETOFFLOAD
+                .try_into()
+                .map_err(|_| io::Error::other("ioctl"))?,
+            libc::c_ulong::from(flags),
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }

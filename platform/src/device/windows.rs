@@ -1,7 +1,7 @@
 //! Windows: a Wintun adapter through the tun crate (`wintun-bindings`).
 //! Addresses are not set yet: [`DeviceError::Unsupported`].
 
-use super::{DeviceError, Interface, Removal};
+use super::{DeviceError, Framing, Interface, Removal};
 use crate::config::{IpPrefix, TunName};
 
 const OS: &str = "Windows";
@@ -51,4 +51,12 @@ impl Control {
     ) -> Result<Removal, DeviceError> {
         Ok(Removal::AlreadyGone)
     }
+}
+
+/// Nothing to set: packets are bare on this OS.
+pub(super) fn configure(_config: &mut tun::Configuration) {}
+
+/// No offloads here: one packet per read and write.
+pub(super) fn framing(_device: &tun::AsyncDevice, _offload: bool) -> Framing {
+    Framing::Plain
 }

@@ -7,6 +7,10 @@
 //!
 //! Usage: lab-esp-pair --role a|b --bind IP:PORT --peer IP:PORT
 //!        --inner IP --peer-inner IP --state FILE [--suite gcm128|gcm256|chacha|cbc]
+//!        [--no-offload]
+//!
+//! `--no-offload` keeps the TUN device to one packet per read and write
+//! (no TSO super-packets, no merging), to compare.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +22,7 @@ use softwire_lab::pair::{child, suite};
 use softwire_platform::{
     ConfiguratorOptions, IpPrefix, NetworkConfig, RouteMode, TunnelConfigurator,
 };
-use softwire_session::{run_static, Counters, TunReader, TunWriter};
+use softwire_session::{run_static, size_buffers, Counters, TunReader, TunWriter};
 
 fn main() -> ExitCode {
     match tokio::runtime::Builder::new_multi_thread()
@@ -66,16 +70,18 @@ async fn run() -> Result<(), String> {
         IpAddr::V6(_) => config.ipv6 = Some(IpPrefix::host(inner)),
     }
     config.routes = RouteMode::Split(vec![IpPrefix::host(peer_inner)]);
-    let (mut configurator, device) =
-        TunnelConfigurator::apply(&config, &ConfiguratorOptions::new(state))
-            .await
-            .map_err(|e| e.to_string())?;
+    let mut options = ConfiguratorOptions::new(state);
+    options.offload = !args.iter().any(|a| a == "--no-offload");
+    let (mut configurator, device) = TunnelConfigurator::apply(&config, &options)
+        .await
+        .map_err(|e| e.to_string())?;
+    let offload = device.offload();
     let (reader, writer) = device.split().map_err(|e| e.to_string())?;
-    let socket = Arc::new(
-        tokio::net::UdpSocket::bind(bind)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
+    let socket = tokio::net::UdpSocket::bind(bind)
+        .await
+        .map_err(|e| e.to_string())?;
+    size_buffers(&socket);
+    let socket = Arc::new(socket);
     let counters = Arc::new(Counters::default());
     let (stop, mut stopped) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
@@ -91,7 +97,11 @@ async fn run() -> Result<(), String> {
         }
         let _ = stop.send(true);
     });
-    println!("ready device={}", configurator.interface());
+    println!(
+        "ready device={} offload={}",
+        configurator.interface(),
+        offload
+    );
     let result = run_static(
         socket,
         peer,
@@ -104,7 +114,11 @@ async fn run() -> Result<(), String> {
     )
     .await;
     let all = counters.snapshot();
-    let json: Vec<String> = all.entries().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    let json: Vec<String> = all
+        .entries()
+        .chain(counters.calls.entries())
+        .map(|(k, v)| format!("\"{k}\":{v}"))
+        .collect();
     println!("counters={{{}}}", json.join(","));
     configurator.undo().await.map_err(|e| e.to_string())?;
     result.map_err(|e| e.to_string())

@@ -181,7 +181,7 @@ fn arbitrary_input_never_panics() {
         if let Some(first) = data.first_mut() {
             *first %= 8;
         }
-        if data.len() >= 4 && rng.next() % 2 == 0 {
+        if data.len() >= 4 && rng.next().is_multiple_of(2) {
             let l = u16::try_from(data.len()).unwrap().to_be_bytes();
             data[2] = l[0];
             data[3] = l[1];

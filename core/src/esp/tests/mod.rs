@@ -211,7 +211,7 @@ pub(super) fn with_trailer(suite: &EspSuite, payload: &[u8], next_header: u8) ->
     let align = crate::esp::cipher::alignment(suite.encryption);
     let mut plain = payload.to_vec();
     let mut pad = 0u8;
-    while (plain.len() + 2) % align != 0 {
+    while !(plain.len() + 2).is_multiple_of(align) {
         pad += 1;
         plain.push(pad);
     }

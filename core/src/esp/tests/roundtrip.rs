@@ -297,3 +297,40 @@ fn buffers_are_reused() {
         }
     }
 }
+
+#[test]
+fn packets_sealed_back_to_back_open_one_by_one() {
+    for (n, suite) in all_suites().into_iter().enumerate() {
+        let ours = child(suite, n as u64);
+        let theirs = peer_view(&ours);
+        let mut our_out = EspOutbound::from_child(&ours).unwrap();
+        let mut their_in = EspInbound::from_child(&theirs).unwrap();
+        let mut batch = vec![0xEE; 3]; // what was there before is kept
+        let mut lengths = Vec::new();
+        let inners: Vec<Vec<u8>> = SIZES
+            .iter()
+            .map(|&size| inner_to_sc(IpFamily::V4, size))
+            .collect();
+        for inner in &inners {
+            let len = our_out.seal_append(inner, &mut batch).unwrap();
+            assert_eq!(len, our_out.sealed_len(inner.len()), "{suite:?}");
+            lengths.push(len);
+        }
+        // Not an IP packet: refused, and the batch is left as it was.
+        let before = batch.clone();
+        assert!(our_out.seal_append(&[0x10; 40], &mut batch).is_err());
+        assert_eq!(batch, before);
+
+        assert_eq!(batch[..3], [0xEE; 3]);
+        let mut at = 3;
+        let mut plain = Vec::new();
+        for (inner, len) in inners.iter().zip(lengths) {
+            their_in
+                .open(&batch[at..at + len], None, &mut plain)
+                .unwrap();
+            assert_eq!(&plain, inner, "{suite:?}");
+            at += len;
+        }
+        assert_eq!(at, batch.len());
+    }
+}

@@ -170,7 +170,9 @@ impl CertificateRequest {
 
     /// The CA hashes of an X.509 request, if the field is a whole number of them.
     pub fn authority_hashes(&self) -> Option<impl Iterator<Item = &[u8]> + '_> {
-        (self.authority.len() % Self::HASH_LEN == 0)
+        self.authority
+            .len()
+            .is_multiple_of(Self::HASH_LEN)
             .then(|| self.authority.chunks_exact(Self::HASH_LEN))
     }
 

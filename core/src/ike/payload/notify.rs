@@ -57,7 +57,7 @@ impl Notify {
 
     /// The hash algorithms of a SIGNATURE_HASH_ALGORITHMS notification (RFC 7427 §4).
     pub fn hash_algorithms(&self) -> Result<Vec<HashAlgorithm>, DecodeError> {
-        if self.data.len() % 2 != 0 {
+        if !self.data.len().is_multiple_of(2) {
             return Err(DecodeError::BadLength {
                 what: "SIGNATURE_HASH_ALGORITHMS data",
                 length: self.data.len(),

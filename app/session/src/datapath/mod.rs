@@ -3,9 +3,16 @@
 //! the SC is opened, checked and written to the device. IKE messages that
 //! arrive on the same socket go to the initiator.
 //!
-//! Two tasks: the uplink (device → ESP → socket) owns the outbound SA; the
-//! control task (socket → ESP → device, IKE, timers) owns the inbound SA and
-//! the initiator, so neither waits for the other on the hot path.
+//! Two tasks: the uplink (device → ESP → socket, [`uplink`]) owns the
+//! outbound SA; the control task (socket → ESP → device, [`downlink`], IKE,
+//! timers) owns the inbound SA and the initiator, so neither waits for the
+//! other on the hot path. Both move packets in batches: a device read with
+//! offloads holds up to 64 KiB of TCP segments, which leave in one
+//! segmented UDP send; one receive returns several runs of datagrams, whose
+//! inner packets reach the device in one batch.
+
+mod downlink;
+mod uplink;
 
 use std::future::Future;
 use std::io;
@@ -18,23 +25,35 @@ use softwire_core::esp::{
     keepalive_datagram, EspCounters, EspInbound, EspOutbound, NAT_KEEPALIVE_INTERVAL,
 };
 use softwire_core::ike::initiator::{Event, InitiatorError};
-use softwire_core::ike::natt::{classify_port_4500, Port4500};
+use softwire_platform::device::WriteBatch;
+use softwire_platform::offload::Packets;
+use softwire_platform::udp::{BatchSocket, RecvBatch};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use crate::ike_io::{is_transient, IkeIo};
 use crate::SessionError;
+use downlink::Downlink;
+use uplink::Uplink;
 
-/// Reads one packet from the tunnel device.
+/// Reads packets from the tunnel device.
 pub trait PacketRead: Send + 'static {
-    /// Reads the next packet into `buf`, returning its length.
-    fn read_packet(&mut self, buf: &mut [u8]) -> impl Future<Output = io::Result<usize>> + Send;
+    /// Waits for the next read and puts its IP packets into `out` (cleared
+    /// first), returning how many. An [`io::ErrorKind::InvalidData`] error
+    /// loses one read; any other ends the data path.
+    fn read_packets(&mut self, out: &mut Packets)
+        -> impl Future<Output = io::Result<usize>> + Send;
 }
 
-/// Writes one packet to the tunnel device.
+/// Writes packets to the tunnel device.
 pub trait PacketWrite: Send {
-    /// Writes `packet`.
-    fn write_packet(&mut self, packet: &[u8]) -> impl Future<Output = io::Result<()>> + Send;
+    /// An empty batch for this device.
+    fn batch(&self) -> WriteBatch;
+    /// Writes every packet of `batch` and empties it.
+    fn write_batch(
+        &mut self,
+        batch: &mut WriteBatch,
+    ) -> impl Future<Output = io::Result<()>> + Send;
 }
 
 /// Traffic counters shared between the tasks.
@@ -44,10 +63,40 @@ pub struct Counters {
     pub outbound: Mutex<EspCounters>,
     /// The inbound SA's counters (updated by the control task).
     pub inbound: Mutex<EspCounters>,
-    /// Device packets that are not IPv4/IPv6 we can carry (kernel noise).
+    /// Device packets that are not IPv4/IPv6 we can carry (kernel noise),
+    /// and device reads that could not be split.
     pub device_skipped: AtomicU64,
     /// NAT keepalives sent.
     pub keepalives: AtomicU64,
+    /// System calls on the hot path, to tell how well batching works.
+    pub calls: CallCounters,
+}
+
+/// System calls of the data path: packets per call is the batching factor
+/// (1 without offloads).
+#[derive(Debug, Default)]
+pub struct CallCounters {
+    /// Reads from the tunnel device that returned packets.
+    pub device_reads: AtomicU64,
+    /// UDP sends of ESP (each one datagram or a segmented run).
+    pub udp_sends: AtomicU64,
+    /// UDP receives (each one or more runs of datagrams).
+    pub udp_receives: AtomicU64,
+    /// Writes to the tunnel device (each one packet or a merged one).
+    pub device_writes: AtomicU64,
+}
+
+impl CallCounters {
+    /// Name and value of each counter.
+    pub fn entries(&self) -> [(&'static str, u64); 4] {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        [
+            ("device-reads", get(&self.device_reads)),
+            ("udp-sends", get(&self.udp_sends)),
+            ("udp-receives", get(&self.udp_receives)),
+            ("device-writes", get(&self.device_writes)),
+        ]
+    }
 }
 
 impl Counters {
@@ -72,6 +121,13 @@ struct LastSent {
 }
 
 impl LastSent {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            origin: Instant::now(),
+            millis: AtomicU64::new(0),
+        })
+    }
+
     fn mark(&self) {
         let ms = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.millis.store(ms, Ordering::Relaxed);
@@ -83,52 +139,50 @@ impl LastSent {
     }
 }
 
-/// Device → ESP → socket, until the device fails or the task is aborted.
-async fn uplink<R: PacketRead>(
-    mut device: R,
-    socket: Arc<UdpSocket>,
-    mut esp: EspOutbound,
-    sc: SocketAddr,
-    counters: Arc<Counters>,
-    last_sent: Arc<LastSent>,
-) -> Result<(), SessionError> {
-    let mut packet = vec![0u8; 65_536];
-    let mut sealed = Vec::with_capacity(65_536);
-    loop {
-        let n = device.read_packet(&mut packet).await?;
-        let Some(inner) = packet.get(..n) else {
-            continue;
-        };
-        if !carries(inner) {
-            counters.device_skipped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        if esp.seal(inner, &mut sealed).is_err() {
-            // Sequence numbers exhausted or a packet we cannot carry:
-            // counted by the SA, nothing to send.
-            continue;
-        }
-        match socket.send_to(&sealed, sc).await {
-            Ok(_) => last_sent.mark(),
-            Err(e) if is_transient(&e) || e.kind() == io::ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e.into()),
-        }
-        if let Ok(mut c) = counters.outbound.lock() {
-            *c = *esp.counters();
-        }
-    }
+/// The halves both data paths share: the batched socket, the uplink task
+/// and the downlink's state.
+struct Halves {
+    socket: Arc<BatchSocket>,
+    uplink: tokio::task::JoinHandle<Result<(), SessionError>>,
+    downlink: Downlink,
 }
 
-/// Whether a device packet is one we carry: IPv4 or IPv6, not link-local
-/// multicast noise the kernel sends on its own (router solicitations, MLD).
-fn carries(packet: &[u8]) -> bool {
-    match packet.first().map(|b| b >> 4) {
-        Some(4) => packet.len() >= 20,
-        Some(6) => {
-            // ff02::/16 destinations stay on the link.
-            packet.len() >= 40 && packet.get(24..26) != Some(&[0xff, 0x02])
-        }
-        _ => false,
+#[allow(clippy::too_many_arguments)]
+fn start<R: PacketRead, W: PacketWrite>(
+    socket: Arc<UdpSocket>,
+    peer: SocketAddr,
+    reader: R,
+    writer: &W,
+    outbound: EspOutbound,
+    inbound: EspInbound,
+    counters: &Arc<Counters>,
+    last_sent: &Arc<LastSent>,
+) -> Result<Halves, SessionError> {
+    let socket = Arc::new(BatchSocket::new(socket)?);
+    let uplink = Uplink {
+        socket: socket.clone(),
+        esp: outbound,
+        peer,
+        counters: counters.clone(),
+        last_sent: last_sent.clone(),
+    };
+    Ok(Halves {
+        uplink: tokio::spawn(uplink.run(reader)),
+        downlink: Downlink {
+            inbound,
+            received: RecvBatch::for_socket(&socket),
+            writes: writer.batch(),
+            counters: counters.clone(),
+        },
+        socket,
+    })
+}
+
+fn uplink_ended(result: Result<Result<(), SessionError>, tokio::task::JoinError>) -> SessionError {
+    match result {
+        Ok(Err(e)) => e,
+        Ok(Ok(())) => SessionError::Platform("the tunnel device closed".to_owned()),
+        Err(e) => SessionError::Platform(format!("the uplink task failed: {e}")),
     }
 }
 
@@ -148,25 +202,30 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     reader: R,
     mut writer: W,
     outbound: EspOutbound,
-    mut inbound: EspInbound,
+    inbound: EspInbound,
     counters: Arc<Counters>,
     shutdown: &mut watch::Receiver<bool>,
     mut on_tick: impl FnMut(&Counters),
 ) -> Ended {
     let sc = ike.initiator_sc();
-    let last_sent = Arc::new(LastSent {
-        origin: Instant::now(),
-        millis: AtomicU64::new(0),
-    });
-    let mut uplink_task = tokio::spawn(uplink(
-        reader,
+    let last_sent = LastSent::new();
+    let Halves {
+        socket,
+        uplink: mut uplink_task,
+        mut downlink,
+    } = match start(
         ike.socket.clone(),
-        outbound,
         sc,
-        counters.clone(),
-        last_sent.clone(),
-    ));
-    let mut buf = vec![0u8; 65_536];
+        reader,
+        &writer,
+        outbound,
+        inbound,
+        &counters,
+        &last_sent,
+    ) {
+        Ok(h) => h,
+        Err(e) => return Ended::Failed(e),
+    };
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut closing = false;
     let ended = loop {
@@ -198,33 +257,19 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         };
         let keepalive_in = NAT_KEEPALIVE_INTERVAL.saturating_sub(last_sent.idle());
         tokio::select! {
-            received = ike.socket.recv_from(&mut buf) => {
-                let (n, from) = match received {
-                    Ok(r) => r,
+            received = socket.recv(&mut downlink.received) => {
+                match received {
+                    Ok(()) => {}
                     Err(e) if is_transient(&e) => continue,
                     Err(e) => break Ended::Failed(e.into()),
-                };
-                let datagram = buf.get(..n).unwrap_or_default();
-                match classify_port_4500(datagram) {
-                    Port4500::Esp(_) if from == sc => {
-                        // Decrypt where it landed: no copy on the hot path.
-                        let packet = buf.get_mut(..n).unwrap_or_default();
-                        match inbound.open_in_place(packet, None) {
-                            Ok(d) => {
-                                if let Some(p) = packet.get(d.range.clone()) {
-                                    if let Err(e) = writer.write_packet(p).await {
-                                        break Ended::Failed(e.into());
-                                    }
-                                }
-                            }
-                            Err(_drop) => {} // counted by the SA
-                        }
-                        if let Ok(mut c) = counters.inbound.lock() {
-                            *c = *inbound.counters();
-                        }
-                    }
-                    Port4500::Keepalive => {}
-                    _ => ike.initiator.handle_datagram(Instant::now(), from, datagram),
+                }
+                let now = Instant::now();
+                let initiator = &mut ike.initiator;
+                downlink.open_received(Some(sc), |from, datagram| {
+                    initiator.handle_datagram(now, from, datagram);
+                });
+                if let Err(e) = writer.write_batch(&mut downlink.writes).await {
+                    break Ended::Failed(e.into());
                 }
             }
             () = ike_timer => ike.initiator.handle_timeout(Instant::now()),
@@ -238,13 +283,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 }
             }
             _ = tick.tick() => on_tick(&counters),
-            result = &mut uplink_task => {
-                break Ended::Failed(match result {
-                    Ok(Err(e)) => e,
-                    Ok(Ok(())) => SessionError::Platform("the tunnel device closed".to_owned()),
-                    Err(e) => SessionError::Platform(format!("the uplink task failed: {e}")),
-                });
-            }
+            result = &mut uplink_task => break Ended::Failed(uplink_ended(result)),
             changed = shutdown.changed(), if !closing => {
                 if changed.is_err() || *shutdown.borrow() {
                     closing = true;
@@ -260,7 +299,8 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
 }
 
 /// Runs the data path with fixed SAs and no IKE (for benchmarks and
-/// tamper tests of the data path against itself): until `shutdown`.
+/// tamper tests of the data path against itself): until `shutdown`. ESP is
+/// accepted from any sender.
 #[allow(clippy::too_many_arguments)]
 pub async fn run_static<R: PacketRead, W: PacketWrite>(
     socket: Arc<UdpSocket>,
@@ -268,51 +308,32 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
     reader: R,
     mut writer: W,
     outbound: EspOutbound,
-    mut inbound: EspInbound,
+    inbound: EspInbound,
     counters: Arc<Counters>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<(), SessionError> {
-    let last_sent = Arc::new(LastSent {
-        origin: Instant::now(),
-        millis: AtomicU64::new(0),
-    });
-    let mut uplink_task = tokio::spawn(uplink(
-        reader,
-        socket.clone(),
-        outbound,
-        peer,
-        counters.clone(),
-        last_sent,
-    ));
-    let mut buf = vec![0u8; 65_536];
+    let last_sent = LastSent::new();
+    let Halves {
+        socket,
+        uplink: mut uplink_task,
+        mut downlink,
+    } = start(
+        socket, peer, reader, &writer, outbound, inbound, &counters, &last_sent,
+    )?;
     let result = loop {
         tokio::select! {
-            received = socket.recv_from(&mut buf) => {
-                let n = match received {
-                    Ok((n, _)) => n,
+            received = socket.recv(&mut downlink.received) => {
+                match received {
+                    Ok(()) => {}
                     Err(e) if is_transient(&e) => continue,
                     Err(e) => break Err(e.into()),
-                };
-                if let Port4500::Esp(_) = classify_port_4500(buf.get(..n).unwrap_or_default()) {
-                    let packet = buf.get_mut(..n).unwrap_or_default();
-                    if let Ok(d) = inbound.open_in_place(packet, None) {
-                        if let Some(p) = packet.get(d.range.clone()) {
-                            if let Err(e) = writer.write_packet(p).await {
-                                break Err(e.into());
-                            }
-                        }
-                    }
-                    if let Ok(mut c) = counters.inbound.lock() {
-                        *c = *inbound.counters();
-                    }
+                }
+                downlink.open_received(None, |_, _| {});
+                if let Err(e) = writer.write_batch(&mut downlink.writes).await {
+                    break Err(e.into());
                 }
             }
-            result = &mut uplink_task => {
-                break match result {
-                    Ok(r) => r,
-                    Err(e) => Err(SessionError::Platform(format!("the uplink task failed: {e}"))),
-                };
-            }
+            result = &mut uplink_task => break Err(uplink_ended(result)),
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
                     break Ok(());
