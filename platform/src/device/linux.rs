@@ -84,17 +84,25 @@ impl Control {
     }
 }
 
+/// Whether devices carry a `virtio_net_hdr`: on little-endian hosts, whose
+/// native order the header uses by default (a big-endian host would need
+/// `TUNSETVNETLE` first; it gets bare packets instead).
+const VNET: bool = cfg!(target_endian = "little");
+
 /// Every device is opened with `IFF_VNET_HDR`: reads and writes carry a
 /// `virtio_net_hdr`, which is what lets the kernel pass super-packets.
 pub(super) fn configure(config: &mut tun::Configuration) {
     config.platform_config(|c| {
-        c.vnet_hdr(true);
+        c.vnet_hdr(VNET);
     });
 }
 
 /// Turns on checksum and TCP segmentation offload when `offload` is asked
 /// for; the header stays either way.
 pub(super) fn framing(device: &tun::AsyncDevice, offload: bool) -> Framing {
+    if !VNET {
+        return Framing::Plain;
+    }
     Framing::Vnet {
         offload: offload && set_offload(device, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6).is_ok(),
     }
