@@ -2,11 +2,12 @@
 
 use std::net::IpAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivatePkcs8KeyDer};
 use softwire_core::crypto::SecretBytes;
-use softwire_core::ike::initiator::{ClientAuth, InitiatorConfig, ScAuth};
+use softwire_core::ike::initiator::{ClientAuth, InitiatorConfig, Lifetime, ScAuth};
 use softwire_core::ike::payload::{AddressRange, Identification};
 use softwire_core::pki::{LocalSigner, TrustAnchors, UnixTime};
 use softwire_core::profile::{AuthMethodSetting, CaSetting, Prefix, Profile, TunnelMode};
@@ -65,6 +66,14 @@ pub fn initiator_config(
     };
     let mut config = InitiatorConfig::new(local_id, remote_id, client_auth, sc_auth);
     config.wall_clock = Some(wall_clock);
+    let rekey_after = Duration::from_secs(profile.rekey.child_seconds);
+    config.child_lifetime = Lifetime {
+        rekey_after,
+        jitter: rekey_after / 10,
+    };
+    config.child_pfs = profile.rekey.pfs.then_some(config.first_group);
+    config.dpd_interval =
+        (profile.rekey.dpd_seconds > 0).then(|| Duration::from_secs(profile.rekey.dpd_seconds));
     if profile.tunnel.mode == TunnelMode::Split {
         let prefixes = profile
             .split_routes()

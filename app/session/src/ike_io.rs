@@ -85,6 +85,8 @@ impl IkeIo {
                     Event::Established(e) => return Ok(e),
                     Event::Closed(Err(e)) if !cancelled => return Err(e.into()),
                     Event::Closed(_) => return Err(SessionError::Cancelled),
+                    // Only once established, which ends this loop.
+                    Event::ChildRekeyed(_) | Event::ChildRetired { .. } => {}
                 }
             }
             let deadline = self.initiator.poll_timeout();

@@ -16,6 +16,11 @@
 //!
 //! [tunnel]
 //! mode = "full"                   # or "split" with routes = [...]
+//!
+//! [rekey]                         # all optional
+//! child_seconds = 3600            # replace the CHILD_SA after this long
+//! pfs = false                     # a fresh key exchange in each rekey
+//! dpd_seconds = 30                # check the SC is alive after this much silence (0: never)
 //! ```
 //!
 //! Parsing refuses unknown keys (a typo must not silently change what is
@@ -43,6 +48,44 @@ pub struct Profile {
     /// What goes through the tunnel.
     #[serde(default)]
     pub tunnel: TunnelSettings,
+    /// Rekeying and liveness.
+    #[serde(default)]
+    pub rekey: RekeySettings,
+}
+
+/// When SAs are replaced and the SC's liveness checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RekeySettings {
+    /// Seconds after which the CHILD_SA is replaced (up to a tenth
+    /// earlier, at random).
+    #[serde(default = "default_child_seconds")]
+    pub child_seconds: u64,
+    /// Perfect forward secrecy: a key exchange (the IKE SA's group) in each
+    /// CHILD_SA rekey. The SC must allow it.
+    #[serde(default)]
+    pub pfs: bool,
+    /// Seconds of silence from the SC before a liveness check; 0: never.
+    #[serde(default = "default_dpd_seconds")]
+    pub dpd_seconds: u64,
+}
+
+impl Default for RekeySettings {
+    fn default() -> Self {
+        Self {
+            child_seconds: default_child_seconds(),
+            pfs: false,
+            dpd_seconds: default_dpd_seconds(),
+        }
+    }
+}
+
+fn default_child_seconds() -> u64 {
+    3600
+}
+
+fn default_dpd_seconds() -> u64 {
+    30
 }
 
 /// Where the SC is and how it proves itself.

@@ -85,6 +85,24 @@ impl Profile {
         if self.sc.port == 0 {
             return Err(field("sc.port", "must not be 0"));
         }
+        if !(10..=86_400).contains(&self.rekey.child_seconds) {
+            return Err(field(
+                "rekey.child_seconds",
+                format!(
+                    "{} is outside 10 to 86400 seconds",
+                    self.rekey.child_seconds
+                ),
+            ));
+        }
+        if self.rekey.dpd_seconds != 0 && !(5..=3600).contains(&self.rekey.dpd_seconds) {
+            return Err(field(
+                "rekey.dpd_seconds",
+                format!(
+                    "{} is outside 5 to 3600 seconds (0 turns liveness checks off)",
+                    self.rekey.dpd_seconds
+                ),
+            ));
+        }
         if self.sc_identity().trim().is_empty() {
             return Err(field("sc.identity", "must not be empty"));
         }

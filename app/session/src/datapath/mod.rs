@@ -29,11 +29,11 @@ use softwire_platform::device::WriteBatch;
 use softwire_platform::offload::Packets;
 use softwire_platform::udp::{BatchSocket, RecvBatch};
 use tokio::net::UdpSocket;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::ike_io::{is_transient, IkeIo};
 use crate::SessionError;
-use downlink::Downlink;
+use downlink::{Downlink, InboundSas};
 use uplink::Uplink;
 
 /// Reads packets from the tunnel device.
@@ -68,6 +68,8 @@ pub struct Counters {
     pub device_skipped: AtomicU64,
     /// NAT keepalives sent.
     pub keepalives: AtomicU64,
+    /// CHILD_SA rekeys installed.
+    pub rekeys: AtomicU64,
     /// System calls on the hot path, to tell how well batching works.
     pub calls: CallCounters,
 }
@@ -144,6 +146,8 @@ impl LastSent {
 struct Halves {
     socket: Arc<BatchSocket>,
     uplink: tokio::task::JoinHandle<Result<(), SessionError>>,
+    /// Hands the uplink a rekeyed outbound SA.
+    replace_outbound: mpsc::UnboundedSender<EspOutbound>,
     downlink: Downlink,
 }
 
@@ -159,17 +163,20 @@ fn start<R: PacketRead, W: PacketWrite>(
     last_sent: &Arc<LastSent>,
 ) -> Result<Halves, SessionError> {
     let socket = Arc::new(BatchSocket::new(socket)?);
+    let (replace_outbound, replacements) = mpsc::unbounded_channel();
     let uplink = Uplink {
         socket: socket.clone(),
         esp: outbound,
         peer,
         counters: counters.clone(),
         last_sent: last_sent.clone(),
+        replacements,
     };
     Ok(Halves {
         uplink: tokio::spawn(uplink.run(reader)),
+        replace_outbound,
         downlink: Downlink {
-            inbound,
+            inbound: InboundSas::new(inbound),
             received: RecvBatch::for_socket(&socket),
             writes: writer.batch(),
             counters: counters.clone(),
@@ -212,6 +219,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     let Halves {
         socket,
         uplink: mut uplink_task,
+        replace_outbound,
         mut downlink,
     } = match start(
         ike.socket.clone(),
@@ -234,15 +242,34 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         }
         let mut finished = None;
         while let Some(event) = ike.initiator.poll_event() {
-            if let Event::Closed(result) = event {
-                finished = Some(match result {
-                    Ok(()) => Ended::ByUser,
-                    Err(e) if closing => {
-                        let _ = e;
-                        Ended::ByUser
+            match event {
+                Event::Closed(result) => {
+                    finished = Some(match result {
+                        Ok(()) => Ended::ByUser,
+                        Err(_) if closing => Ended::ByUser,
+                        Err(e) => Ended::Failed(e.into()),
+                    });
+                }
+                Event::ChildRekeyed(child) => {
+                    match (
+                        EspOutbound::from_child(&child),
+                        EspInbound::from_child(&child),
+                    ) {
+                        (Ok(outbound), Ok(inbound)) => {
+                            // Inbound first: the SC may already send on it.
+                            downlink.inbound.add(inbound);
+                            let _ = replace_outbound.send(outbound);
+                            counters.rekeys.fetch_add(1, Ordering::Relaxed);
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            finished = Some(Ended::Failed(SessionError::Platform(format!(
+                                "the rekeyed CHILD_SA cannot be used: {e}"
+                            ))));
+                        }
                     }
-                    Err(e) => Ended::Failed(e.into()),
-                });
+                }
+                Event::ChildRetired { spi_in } => downlink.inbound.retire(spi_in),
+                Event::Phase(_) | Event::Established(_) => {}
             }
         }
         if let Some(f) = finished {
@@ -265,9 +292,13 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 }
                 let now = Instant::now();
                 let initiator = &mut ike.initiator;
-                downlink.open_received(Some(sc), |from, datagram| {
+                let delivered = downlink.open_received(Some(sc), |from, datagram| {
                     initiator.handle_datagram(now, from, datagram);
                 });
+                if delivered > 0 {
+                    // ESP from the SC: it is alive, no liveness check due.
+                    ike.initiator.note_inbound(now);
+                }
                 if let Err(e) = writer.write_batch(&mut downlink.writes).await {
                     break Ended::Failed(e.into());
                 }
@@ -316,6 +347,7 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
     let Halves {
         socket,
         uplink: mut uplink_task,
+        replace_outbound: _,
         mut downlink,
     } = start(
         socket, peer, reader, &writer, outbound, inbound, &counters, &last_sent,

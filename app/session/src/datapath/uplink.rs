@@ -7,9 +7,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use softwire_core::esp::EspOutbound;
+use softwire_core::esp::{EspCounters, EspOutbound};
 use softwire_platform::offload::Packets;
 use softwire_platform::udp::{is_lost_send, BatchSocket};
+use tokio::sync::mpsc;
 
 use super::{Counters, LastSent, PacketRead};
 use crate::ike_io::is_transient;
@@ -70,6 +71,8 @@ pub(super) struct Uplink {
     pub(super) peer: SocketAddr,
     pub(super) counters: Arc<Counters>,
     pub(super) last_sent: Arc<LastSent>,
+    /// Outbound SAs replacing `esp` after a rekey.
+    pub(super) replacements: mpsc::UnboundedReceiver<EspOutbound>,
 }
 
 impl Uplink {
@@ -77,6 +80,7 @@ impl Uplink {
     pub(super) async fn run<R: PacketRead>(mut self, mut device: R) -> Result<(), SessionError> {
         let mut packets = Packets::new();
         let mut run = Run::new();
+        let mut retired = EspCounters::default();
         loop {
             match device.read_packets(&mut packets).await {
                 Ok(_) => {
@@ -91,6 +95,11 @@ impl Uplink {
                     continue;
                 }
                 Err(e) => return Err(e.into()),
+            }
+            // A rekeyed SA takes over from the next packet on.
+            while let Ok(next) = self.replacements.try_recv() {
+                retired.add(self.esp.counters());
+                self.esp = next;
             }
             let max_segments = self.socket.max_segments();
             for inner in packets.iter() {
@@ -115,7 +124,8 @@ impl Uplink {
             }
             self.send(&mut run).await?;
             if let Ok(mut c) = self.counters.outbound.lock() {
-                *c = *self.esp.counters();
+                *c = retired;
+                c.add(self.esp.counters());
             }
         }
     }

@@ -118,7 +118,49 @@ pub struct InitiatorConfig {
     /// Use UDP encapsulation on port 4500 even without a NAT (RFC 7296
     /// §2.23, RFC 3948): needed by a user-space ESP data path.
     pub force_udp_encapsulation: bool,
+    /// When CHILD_SAs are rekeyed (RFC 7296 §2.8).
+    pub child_lifetime: Lifetime,
+    /// A fresh key exchange in each CHILD_SA rekey (perfect forward
+    /// secrecy, RFC 7296 §1.3.3) with this group; `None`: keys come from
+    /// SK_d alone. The SC must allow the group in its ESP proposals.
+    pub child_pfs: Option<DhGroup>,
+    /// Send a liveness check (an empty INFORMATIONAL, RFC 7296 §1.4) after
+    /// this long without hearing from the SC (IKE or ESP); `None`: never.
+    pub dpd_interval: Option<Duration>,
 }
+
+/// When an SA is replaced: after `rekey_after`, minus a random part of
+/// `jitter` so both ends rarely rekey at once (RFC 7296 §2.8.1 asks for
+/// randomness).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lifetime {
+    /// The soft lifetime: rekeying starts then.
+    pub rekey_after: Duration,
+    /// Up to this much earlier, chosen at random per SA.
+    pub jitter: Duration,
+}
+
+impl Lifetime {
+    /// strongSwan's and most gateways' CHILD_SA default: rekey after one
+    /// hour, up to six minutes earlier.
+    pub const CHILD_DEFAULT: Self = Self {
+        rekey_after: Duration::from_secs(3600),
+        jitter: Duration::from_secs(360),
+    };
+
+    /// The rekey delay for one SA, `random` in `0..=u32::MAX` choosing the
+    /// jitter.
+    pub fn rekey_delay(&self, random: u32) -> Duration {
+        let jitter = self.jitter.min(self.rekey_after / 2);
+        let cut = jitter.mul_f64(f64::from(random) / f64::from(u32::MAX));
+        self.rekey_after.saturating_sub(cut)
+    }
+}
+
+/// The default liveness interval: half of the shortest UDP NAT timeouts
+/// seen on hotspots is well below this, but keepalives cover the NAT;
+/// this only notices a dead SC.
+pub const DEFAULT_DPD_INTERVAL: Duration = Duration::from_secs(30);
 
 impl InitiatorConfig {
     /// A configuration with the defaults: RFC 8247/8221 proposals, full
@@ -144,6 +186,9 @@ impl InitiatorConfig {
             fragment_size: 1280,
             wall_clock: None,
             force_udp_encapsulation: false,
+            child_lifetime: Lifetime::CHILD_DEFAULT,
+            child_pfs: None,
+            dpd_interval: Some(DEFAULT_DPD_INTERVAL),
         }
     }
 }

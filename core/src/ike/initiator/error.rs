@@ -21,6 +21,10 @@ pub enum Phase {
     Established,
     /// Deleting the IKE SA.
     Closing,
+    /// Replacing a CHILD_SA (CREATE_CHILD_SA).
+    Rekeying,
+    /// Checking that the SC is still there.
+    Liveness,
 }
 
 impl std::fmt::Display for Phase {
@@ -30,6 +34,8 @@ impl std::fmt::Display for Phase {
             Self::Authenticating => "authentication (IKE_AUTH)",
             Self::Established => "established",
             Self::Closing => "closing",
+            Self::Rekeying => "a CHILD_SA rekey",
+            Self::Liveness => "a liveness check",
         })
     }
 }

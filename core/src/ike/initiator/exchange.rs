@@ -133,9 +133,10 @@ impl Initiator {
             State::Auth(auth) => self.on_auth_reply(now, *auth, payloads),
             State::Closing(_) => self.finish(Ok(())),
             State::Established(sa) => {
-                // A reply to a request of ours while up (none are sent yet
-                // besides DELETE; later: liveness, rekeying).
+                // A rekey, DELETE or liveness answer.
                 self.state = State::Established(sa);
+                self.note_inbound(now);
+                self.on_upkeep_reply(now, &payloads);
             }
             other => self.state = other,
         }

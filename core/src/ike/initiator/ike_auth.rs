@@ -5,9 +5,7 @@
 
 use std::time::Instant;
 
-use ring::rand::{SecureRandom, SystemRandom};
-
-use crate::crypto::{derive_child_sa_keys, CryptoError, SecretBytes};
+use crate::crypto::{derive_child_sa_keys, SecretBytes};
 use crate::eap::{EapOutcome, EapPeer};
 use crate::ike::auth::{shared_key_auth, signed_octets, verify_shared_key_auth};
 use crate::ike::child::{is_narrowing, ranges, selectors, ChildSa, EspOffer, TunnelConfig};
@@ -21,6 +19,7 @@ use crate::ike::types::{
 };
 use crate::pki::{check_legacy_downgrade, verify_auth, verify_peer_certificate, ExpectedIdentity};
 
+use super::child_rekey::random_spi;
 use super::exchange::is_error_notify;
 use super::sa::IkeSa;
 use super::{ClientAuth, Established, Event, Initiator, InitiatorError, Phase, ScAuth, State};
@@ -210,8 +209,9 @@ impl Initiator {
     ) {
         match self.auth_round(now, &mut auth, &payloads) {
             Ok(Some(established)) => {
-                self.child_spi = Some(established.child.spi_in);
                 self.state = State::Established(Box::new(auth.into_sa()));
+                self.track_child(now, &established.child);
+                self.note_inbound(now);
                 self.events.push_back(Event::Phase(Phase::Established));
                 self.events
                     .push_back(Event::Established(Box::new(established)));
@@ -518,17 +518,4 @@ impl Initiator {
 pub(super) fn describe(id: &Identification) -> String {
     id.to_text()
         .unwrap_or_else(|| format!("{} ({} bytes)", id.id_type, id.data.len()))
-}
-
-/// A random SPI outside the reserved range 0-255 (RFC 4303 §2.1).
-fn random_spi() -> Result<u32, InitiatorError> {
-    let rng = SystemRandom::new();
-    loop {
-        let mut b = [0u8; 4];
-        rng.fill(&mut b).map_err(|_| CryptoError::RandomFailure)?;
-        let spi = u32::from_be_bytes(b);
-        if spi >= 256 {
-            return Ok(spi);
-        }
-    }
 }

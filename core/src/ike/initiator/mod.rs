@@ -15,12 +15,14 @@
 //! It never opens a socket or reads a clock, so a whole exchange, a lost
 //! packet or a forged reply is a deterministic test.
 
+mod child_rekey;
 mod config;
 mod error;
 mod exchange;
 mod ike_auth;
 mod peer_requests;
 mod sa;
+mod upkeep;
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -28,7 +30,9 @@ use std::time::{Duration, Instant};
 
 use ring::rand::{SecureRandom, SystemRandom};
 
-pub use config::{ClientAuth, InitiatorConfig, RetransmitPolicy, ScAuth};
+pub use config::{
+    ClientAuth, InitiatorConfig, Lifetime, RetransmitPolicy, ScAuth, DEFAULT_DPD_INTERVAL,
+};
 pub use error::{InitiatorError, Phase};
 
 use crate::crypto::{CryptoError, IkeSuite, KeyExchange};
@@ -39,8 +43,10 @@ use crate::ike::message::Message;
 use crate::ike::natt::{classify_port_4500, with_non_esp_marker, Port4500};
 use crate::ike::sa_init::NatStatus;
 
+use child_rekey::{ChildRekey, CurrentChild, Retiring};
 use exchange::Pending;
 use sa::IkeSa;
+use upkeep::Want;
 
 /// The IKE port (RFC 7296 §2).
 pub const IKE_PORT: u16 = 500;
@@ -65,6 +71,16 @@ pub enum Event {
     Phase(Phase),
     /// The IKE SA and the first CHILD_SA are up.
     Established(Box<Established>),
+    /// A new CHILD_SA replaces the current one (a rekey by either side,
+    /// RFC 7296 §1.3.3): send with it from now on and accept ESP on it; keep
+    /// accepting ESP on the old one until [`Event::ChildRetired`].
+    ChildRekeyed(Box<ChildSa>),
+    /// A replaced CHILD_SA is deleted on both sides: ESP for our inbound
+    /// SPI `spi_in` will no longer come (stragglers may, briefly).
+    ChildRetired {
+        /// Our inbound SPI of the retired SA.
+        spi_in: u32,
+    },
     /// The attempt or the connection ended: `Ok` when we closed it.
     Closed(Result<(), InitiatorError>),
 }
@@ -113,6 +129,10 @@ pub struct Stats {
     pub cookie_restarts: u64,
     /// IKE_SA_INIT restarts because the SC wanted another group (§1.3).
     pub invalid_ke_restarts: u64,
+    /// Liveness checks sent after silence from the SC.
+    pub liveness_checks: u64,
+    /// CHILD_SA rekeys whose answer we could not use (retried later).
+    pub failed_rekeys: u64,
 }
 
 enum State {
@@ -139,7 +159,18 @@ pub struct Initiator {
     spi_r: Spi,
     nonce_i: Vec<u8>,
     next_message_id: u32,
-    child_spi: Option<u32>,
+    /// The CHILD_SA in use, once established.
+    child: Option<CurrentChild>,
+    /// Our CHILD_SA rekey in flight.
+    rekey: Option<ChildRekey>,
+    /// Replaced CHILD_SAs not yet deleted.
+    retiring: Vec<Retiring>,
+    /// Requests waiting for the window.
+    wants: VecDeque<Want>,
+    /// The request of [`Initiator::wants`] in flight.
+    in_flight: Option<Want>,
+    /// When we last heard from the SC (for liveness checks).
+    last_heard: Option<Instant>,
     pending: Option<Pending>,
     peer: peer_requests::PeerWindow,
     reassembly: Reassembly,
@@ -187,7 +218,12 @@ impl Initiator {
             spi_r: [0; 8],
             nonce_i,
             next_message_id: 0,
-            child_spi: None,
+            child: None,
+            rekey: None,
+            retiring: Vec::new(),
+            wants: VecDeque::new(),
+            in_flight: None,
+            last_heard: None,
             pending: None,
             peer: peer_requests::PeerWindow::default(),
             reassembly: Reassembly::default(),
@@ -239,11 +275,21 @@ impl Initiator {
 
     /// When [`Initiator::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.pending.as_ref().map(|p| p.deadline)
+        let retransmit = self.pending.as_ref().map(|p| p.deadline);
+        [retransmit, self.upkeep_deadline()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
-    /// Retransmits or gives up when the deadline has passed.
+    /// Retransmits or gives up when the deadline has passed; starts a
+    /// CHILD_SA rekey or a liveness check when one is due.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.retransmit_if_due(now);
+        self.on_upkeep_timers(now);
+    }
+
+    fn retransmit_if_due(&mut self, now: Instant) {
         let Some(pending) = self.pending.as_mut() else {
             return;
         };

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use crate::ike::header::{Flags, Header};
 use crate::ike::message::Message;
-use crate::ike::payload::{Delete, Notify, Payload};
-use crate::ike::types::{ExchangeType, NotifyType, ProtocolId};
+use crate::ike::payload::{Delete, Payload};
+use crate::ike::types::{ExchangeType, ProtocolId};
 
 use super::sa::IkeSa;
 use super::{Initiator, InitiatorError, Phase, State};
@@ -28,7 +28,7 @@ enum After {
 }
 
 impl Initiator {
-    pub(super) fn on_request(&mut self, _now: Instant, ike: &[u8], message: &Message) {
+    pub(super) fn on_request(&mut self, now: Instant, ike: &[u8], message: &Message) {
         let id = message.header.message_id;
         if let Some((last_id, answer)) = &self.peer.last {
             if *last_id == id {
@@ -46,14 +46,12 @@ impl Initiator {
         let Some(payloads) = self.open(ike, message) else {
             return;
         };
+        self.note_inbound(now);
         let (answer, after) = match message.header.exchange {
             ExchangeType::Informational => self.informational(&payloads),
-            // Rekeying arrives with the resilience work; until then refuse
-            // politely so the SC keeps the current SAs (RFC 7296 §1.3).
-            ExchangeType::CreateChildSa => (
-                vec![Payload::Notify(Notify::flag(NotifyType::NoAdditionalSas))],
-                After::Nothing,
-            ),
+            ExchangeType::CreateChildSa => {
+                (self.answer_create_child(now, &payloads), After::Nothing)
+            }
             _ => {
                 self.stats.malformed += 1;
                 return;
@@ -86,23 +84,25 @@ impl Initiator {
         }
     }
 
-    fn informational(&self, payloads: &[Payload]) -> (Vec<Payload>, After) {
+    fn informational(&mut self, payloads: &[Payload]) -> (Vec<Payload>, After) {
         let mut answer = Vec::new();
         let mut after = After::Nothing;
         for p in payloads {
             if let Payload::Delete(d) = p {
                 match d.protocol {
                     ProtocolId::Ike => after = After::Closed(InitiatorError::ScDeleted),
-                    ProtocolId::Esp => {
+                    ProtocolId::Esp if matches!(self.state, State::Established(_)) => {
                         // Answer with our inbound SPI of each CHILD_SA the SC
-                        // deletes (RFC 7296 §1.4.1). With one CHILD_SA, the
-                        // connection ends with it.
-                        if let State::Established(_) = self.state {
-                            if let Some(spi_in) = self.child_spi_in() {
-                                answer.push(Payload::Delete(Delete::esp(&[spi_in])));
-                            }
+                        // deletes (RFC 7296 §1.4.1). A replaced one just
+                        // retires; without the current one the connection
+                        // has nothing left to carry.
+                        let (ours, current_gone) = self.sc_deletes_children(&d.esp_spis());
+                        if !ours.is_empty() {
+                            answer.push(Payload::Delete(Delete::esp(&ours)));
                         }
-                        after = After::Closed(InitiatorError::ScDeleted);
+                        if current_gone {
+                            after = After::Closed(InitiatorError::ScDeleted);
+                        }
                     }
                     _ => {}
                 }
@@ -152,10 +152,6 @@ impl Initiator {
             self.queue(d);
         }
         Ok(())
-    }
-
-    fn child_spi_in(&self) -> Option<u32> {
-        self.child_spi
     }
 }
 

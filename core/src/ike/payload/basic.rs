@@ -265,6 +265,16 @@ impl Delete {
         }
     }
 
+    /// The 4-octet SPIs as numbers (ESP and AH); SPIs of another size are
+    /// skipped.
+    pub fn esp_spis(&self) -> Vec<u32> {
+        self.spis
+            .iter()
+            .filter_map(|s| <[u8; 4]>::try_from(s.as_slice()).ok())
+            .map(u32::from_be_bytes)
+            .collect()
+    }
+
     pub(crate) fn decode(mut r: Reader<'_>) -> Result<Self, DecodeError> {
         let protocol = ProtocolId::from(r.u8("Delete payload")?);
         let spi_size = r.u8("Delete payload")?;
