@@ -26,6 +26,7 @@
 #        LAB_SITE_SERVICES=0 (up skips iperf3/echo/HTTP on the site host),
 #        LAB_OUTER=ipv4|ipv6 (the hotspot-NAT-internet-SC path; default ipv4),
 #        LAB_NAT66=1 (with LAB_OUTER=ipv6: the NAT masquerades instead of routing),
+#        LAB_SC_CHILD_REKEY=20s (the SC rekeys CHILD_SAs after this; default 1h),
 #        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 

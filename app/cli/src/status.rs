@@ -69,5 +69,11 @@ pub fn run(state_dir: &Path, json: bool) -> ExitCode {
             .collect();
         println!("  counters:   {}", list.join(", "));
     }
+    let number = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+    println!(
+        "  upkeep:     {} rekeys, {} NAT keepalives",
+        number("rekeys"),
+        number("keepalives")
+    );
     ExitCode::SUCCESS
 }

@@ -214,6 +214,7 @@ fn status_up(
         "counters": counters,
         "keepalives": shared.keepalives.load(std::sync::atomic::Ordering::Relaxed),
         "device_skipped": shared.device_skipped.load(std::sync::atomic::Ordering::Relaxed),
+        "rekeys": shared.rekeys.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

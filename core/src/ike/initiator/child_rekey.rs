@@ -63,7 +63,7 @@ impl Initiator {
         self.child = Some(CurrentChild {
             spi_in: child.spi_in,
             spi_out: child.spi_out,
-            suite: child.suite.clone(),
+            suite: child.suite,
             local_ts: child.local_ts.clone(),
             remote_ts: child.remote_ts.clone(),
             rekey_at,
@@ -202,7 +202,7 @@ impl Initiator {
         self.child = Some(CurrentChild {
             spi_in: child.spi_in,
             spi_out: child.spi_out,
-            suite: child.suite.clone(),
+            suite: child.suite,
             local_ts: child.local_ts.clone(),
             remote_ts: child.remote_ts.clone(),
             rekey_at,
@@ -293,7 +293,7 @@ impl Initiator {
         let child = ChildSa {
             spi_in: new_spi_in,
             spi_out,
-            suite: current.suite.clone(),
+            suite: current.suite,
             keys: ChildSaKeys {
                 encr_i: theirs_first.encr_r,
                 integ_i: theirs_first.integ_r,

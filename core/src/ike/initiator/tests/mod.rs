@@ -9,6 +9,7 @@
 )]
 
 mod certificates;
+mod fake_child;
 mod fake_sc;
 mod paths;
 mod robustness;

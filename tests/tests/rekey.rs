@@ -1,0 +1,103 @@
+//! CHILD_SA rekeying against the lab's strongSwan, under a steady ping
+//! through the tunnel: rekeys we start when our lifetime is up, and rekeys
+//! the SC starts; every one completes, no ping is lost, and the SC ends up
+//! with exactly one CHILD_SA for us (the replaced ones deleted).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use softwire_lab::client::Client;
+use softwire_lab::lab::Lab;
+
+/// An EAP profile with our CHILD_SA lifetime.
+fn profile(lab: &Lab, child_seconds: u64) -> PathBuf {
+    let path = lab.dir.join("profile.toml");
+    let body = format!(
+        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
+         [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n\
+         [rekey]\nchild_seconds = {child_seconds}\n",
+        lab.get("LAB_SC_ADDR"),
+        lab.get("LAB_SC_ID"),
+        lab.get("LAB_CA_CERT_PEM"),
+        lab.get("LAB_EAP_ID"),
+    );
+    std::fs::write(&path, body).unwrap();
+    path
+}
+
+/// Connects, pings the site every 10 ms for `seconds`, and returns the
+/// number of rekeys the client counted; asserts no ping was lost and one
+/// CHILD_SA is left on the SC.
+fn ping_through_rekeys(lab: &Lab, child_seconds: u64, seconds: u64) -> u64 {
+    let state = lab.dir.join("client-state");
+    let mut client = Client::connect(
+        lab,
+        &profile(lab, child_seconds),
+        Some(lab.get("LAB_EAP_PASSWORD_FILE")),
+        &state,
+    )
+    .unwrap();
+    client
+        .wait_for("Connected in", Duration::from_secs(15))
+        .unwrap();
+    let count = (seconds * 100).to_string();
+    let out = lab
+        .exec(
+            "hotspot",
+            "ping",
+            &[
+                "-c",
+                &count,
+                "-i",
+                "0.01",
+                "-W",
+                "1",
+                "-q",
+                lab.get("LAB_SITE_ADDR4"),
+            ],
+        )
+        .unwrap();
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    println!("{summary}");
+    assert!(
+        summary.contains(&format!("{count} packets transmitted, {count} received")),
+        "pings were lost across rekeys:\n{summary}"
+    );
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
+    let rekeys = status["rekeys"].as_u64().unwrap();
+    let sas =
+        String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout).into_owned();
+    println!("{sas}");
+    // One IKE SA with one installed CHILD_SA: every replaced one deleted.
+    assert_eq!(sas.matches("INSTALLED").count(), 1, "{sas}");
+    client.signal("INT");
+    client.wait_exit(Duration::from_secs(10)).unwrap();
+    rekeys
+}
+
+#[test]
+fn our_rekeys_lose_no_packet() {
+    let lab = Lab::up().unwrap();
+    // Ours every ~10 s (9-10 s with jitter), the SC's after an hour.
+    let rekeys = ping_through_rekeys(&lab, 10, 35);
+    println!("rekeys: {rekeys}");
+    assert!(rekeys >= 3, "only {rekeys} rekeys in 35 s");
+}
+
+#[test]
+fn the_scs_rekeys_lose_no_packet() {
+    let lab = Lab::up_with(&[("LAB_SC_CHILD_REKEY", "10s")]).unwrap();
+    // The SC's every ~10 s (9-10 s), ours after an hour.
+    let rekeys = ping_through_rekeys(&lab, 3600, 35);
+    println!("rekeys: {rekeys}");
+    assert!(rekeys >= 3, "only {rekeys} rekeys in 35 s");
+}
