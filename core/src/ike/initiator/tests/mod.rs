@@ -12,6 +12,7 @@ mod certificates;
 mod fake_child;
 mod fake_sc;
 mod paths;
+mod rekeying;
 mod robustness;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 use crate::crypto::SecretBytes;
 use crate::ike::payload::Identification;
 
-use super::{ClientAuth, Event, Initiator, InitiatorConfig, ScAuth, Transmit};
+use super::{ClientAuth, Event, Initiator, InitiatorConfig, RetransmitPolicy, ScAuth, Transmit};
 use fake_sc::{FakeSc, Script, SC_ADDR};
 
 pub const PSK: &[u8] = b"correct horse battery staple";

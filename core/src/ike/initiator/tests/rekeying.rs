@@ -1,0 +1,344 @@
+//! CHILD_SA rekeying, DELETE of replaced SAs and liveness checks, on the
+//! fake clock: our rekeys when the lifetime is up (with and without PFS),
+//! the SC's, refusals, a collision of both, deletes from either side, and
+//! an SC that stops answering.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use super::fake_child::ipv4_packet;
+use super::fake_sc::{Script, FIRST_CHILD_SPI};
+use super::*;
+use crate::crypto::DhGroup;
+use crate::esp::{EspInbound, EspOutbound};
+use crate::ike::child::ChildSa;
+use crate::ike::initiator::{InitiatorError, Lifetime, Phase};
+use crate::ike::payload::{Delete, Payload};
+use crate::ike::types::{ExchangeType, NotifyType};
+
+const CHILD_LIFE: Duration = Duration::from_secs(20);
+
+fn config(pfs: Option<DhGroup>, dpd: Option<Duration>) -> InitiatorConfig {
+    let mut config = psk_config();
+    config.child_lifetime = Lifetime {
+        rekey_after: CHILD_LIFE,
+        jitter: Duration::ZERO,
+    };
+    config.child_pfs = pfs;
+    config.dpd_interval = dpd;
+    config
+}
+
+fn up(config: InitiatorConfig) -> Harness {
+    let mut h = Harness::new(config, Script::psk(PSK));
+    h.pump();
+    assert!(h.established().is_some(), "{:?}", h.closed());
+    h
+}
+
+fn rekeyed(h: &Harness) -> Vec<&ChildSa> {
+    h.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChildRekeyed(c) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn retired(h: &Harness) -> Vec<u32> {
+    h.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChildRetired { spi_in } => Some(*spi_in),
+            _ => None,
+        })
+        .collect()
+}
+
+/// ESP crosses both ways between our view of a CHILD_SA and the SC's.
+fn carries_esp(ours: &ChildSa, theirs: &ChildSa) {
+    let packet = ipv4_packet(
+        Ipv4Addr::new(203, 0, 113, 129),
+        Ipv4Addr::new(203, 0, 113, 10),
+    );
+    let mut wire = Vec::new();
+    let mut plain = Vec::new();
+    EspOutbound::from_child(ours)
+        .unwrap()
+        .seal(&packet, &mut wire)
+        .unwrap();
+    EspInbound::from_child(theirs)
+        .unwrap()
+        .open(&wire, None, &mut plain)
+        .unwrap();
+    assert_eq!(plain, packet);
+    let reply = ipv4_packet(
+        Ipv4Addr::new(203, 0, 113, 10),
+        Ipv4Addr::new(203, 0, 113, 129),
+    );
+    EspOutbound::from_child(theirs)
+        .unwrap()
+        .seal(&reply, &mut wire)
+        .unwrap();
+    EspInbound::from_child(ours)
+        .unwrap()
+        .open(&wire, None, &mut plain)
+        .unwrap();
+    assert_eq!(plain, reply);
+}
+
+fn same_child(ours: &ChildSa, expected: &ChildSa) {
+    assert_eq!(ours.spi_in, expected.spi_in);
+    assert_eq!(ours.spi_out, expected.spi_out);
+    assert_eq!(ours.suite, expected.suite);
+}
+
+#[test]
+fn our_rekey_comes_at_the_lifetime_and_retires_the_old_sa() {
+    for pfs in [None, Some(DhGroup::Curve25519)] {
+        let mut h = up(config(pfs, None));
+        let first = h.established().unwrap().child.spi_in;
+        let start = h.now;
+        assert_eq!(h.initiator.poll_timeout(), Some(start + CHILD_LIFE));
+        h.advance();
+        h.pump();
+        // REKEY_SA named our old inbound SPI; PFS sent a KE.
+        let request = &h.sc.create_child_requests[0];
+        let has_ke = request.iter().any(|p| matches!(p, Payload::KeyExchange(_)));
+        assert_eq!(has_ke, pfs.is_some());
+        let new = rekeyed(&h);
+        assert_eq!(new.len(), 1, "{pfs:?}");
+        let expected = &h.sc.children[1];
+        assert_eq!(expected.rekeyed_from, Some(first));
+        same_child(new[0], &expected.client_view());
+        carries_esp(new[0], &expected.sc_view());
+        // The old one was deleted on both sides, then reported retired.
+        assert!(h.sc.children[0].deleted);
+        assert_eq!(retired(&h), vec![first]);
+        assert_eq!(h.initiator.phase(), Some(Phase::Established));
+        // The next rekey is one lifetime after this one.
+        assert_eq!(h.initiator.poll_timeout(), Some(h.now + CHILD_LIFE));
+        h.advance();
+        h.pump();
+        assert_eq!(rekeyed(&h).len(), 2);
+        assert!(h.sc.children[1].deleted);
+    }
+}
+
+#[test]
+fn the_scs_rekey_is_answered_and_its_delete_retires_the_old_sa() {
+    let mut h = up(config(None, None));
+    let first = h.established().unwrap().child.spi_in;
+    for pfs in [None, Some(DhGroup::Curve25519)] {
+        let request = h.sc.rekey_child_request(h.sc.children.len() - 1, pfs);
+        let source = h.sc.address();
+        h.initiator.handle_datagram(h.now, source, &request);
+        h.pump();
+        assert!(
+            matches!(h.sc.rekey_answers.last(), Some(Ok(_))),
+            "{:?}",
+            h.sc.rekey_answers
+        );
+    }
+    let new = rekeyed(&h);
+    assert_eq!(new.len(), 2);
+    for (ours, theirs) in new.iter().zip(&h.sc.children[1..]) {
+        same_child(ours, &theirs.client_view());
+        carries_esp(ours, &theirs.sc_view());
+    }
+    // The SC deletes the two replaced SAs (by its inbound SPIs): we answer
+    // with ours and retire them; the connection stays up.
+    let old: Vec<u32> = h.sc.children[..2].iter().map(|c| c.sc_spi).collect();
+    let delete = h.sc.request(
+        ExchangeType::Informational,
+        &[Payload::Delete(Delete::esp(&old))],
+    );
+    let source = h.sc.address();
+    h.initiator.handle_datagram(h.now, source, &delete);
+    let answer = h.initiator.poll_transmit().unwrap();
+    let (_, payloads) = h.sc.open_response(&answer.payload);
+    let Some(Payload::Delete(d)) = payloads.first() else {
+        panic!("no DELETE in the answer: {payloads:?}");
+    };
+    assert_eq!(d.esp_spis(), vec![first, h.sc.children[1].client_spi]);
+    h.pump();
+    assert_eq!(retired(&h), vec![first, h.sc.children[1].client_spi]);
+    assert_eq!(h.initiator.phase(), Some(Phase::Established));
+}
+
+#[test]
+fn a_rekey_for_an_sa_we_do_not_have_is_refused() {
+    let mut h = up(config(None, None));
+    // Make the SC believe the current SA has another SPI.
+    h.sc.children[0].sc_spi ^= 0x0101_0101;
+    let request = h.sc.rekey_child_request(0, None);
+    let source = h.sc.address();
+    h.initiator.handle_datagram(h.now, source, &request);
+    h.pump();
+    let answer = h.sc.rekey_answers.last().unwrap();
+    assert!(
+        answer
+            .as_ref()
+            .is_err_and(|e| e.contains("CHILD_SA_NOT_FOUND")),
+        "{answer:?}"
+    );
+    assert!(rekeyed(&h).is_empty());
+}
+
+#[test]
+fn a_refused_rekey_keeps_the_sa_and_is_tried_again() {
+    let mut h = up(config(None, None));
+    h.sc.script.refuse_create_child = Some(NotifyType::TemporaryFailure);
+    h.advance();
+    h.pump();
+    assert!(rekeyed(&h).is_empty());
+    assert_eq!(h.initiator.phase(), Some(Phase::Established));
+    let retry = h.initiator.poll_timeout().unwrap();
+    assert_eq!(retry - h.now, Duration::from_secs(10));
+    h.sc.script.refuse_create_child = None;
+    h.advance();
+    h.pump();
+    assert_eq!(rekeyed(&h).len(), 1);
+}
+
+#[test]
+fn an_unanswered_rekey_is_retransmitted_then_ends_the_connection() {
+    let mut h = up(config(None, None));
+    h.sc.script.drop_create_child = true;
+    h.advance();
+    h.pump();
+    while h.closed().is_none() {
+        h.advance();
+        h.pump();
+    }
+    assert!(h.sc.create_child_requests.len() >= 2, "no retransmission");
+    assert!(
+        matches!(
+            h.closed(),
+            Some(Err(InitiatorError::Timeout {
+                phase: Phase::Rekeying,
+                ..
+            }))
+        ),
+        "{:?}",
+        h.closed()
+    );
+}
+
+#[test]
+fn a_delete_of_the_current_sa_ends_the_connection() {
+    let mut h = up(config(None, None));
+    let delete = h.sc.request(
+        ExchangeType::Informational,
+        &[Payload::Delete(Delete::esp(&[FIRST_CHILD_SPI]))],
+    );
+    let source = h.sc.address();
+    h.initiator.handle_datagram(h.now, source, &delete);
+    h.pump();
+    assert!(
+        matches!(h.closed(), Some(Err(InitiatorError::ScDeleted))),
+        "{:?}",
+        h.closed()
+    );
+}
+
+#[test]
+fn collisions_leave_one_sa_whichever_nonce_is_lowest() {
+    // The nonces are random: repeat so both outcomes are likely seen.
+    let mut outcomes = [0usize; 2];
+    for _ in 0..16 {
+        let mut h = up(config(None, None));
+        let first = h.established().unwrap().child.spi_in;
+        // Our rekey is due and queued; before it reaches the SC, the SC's
+        // own rekey of the same SA arrives.
+        h.advance();
+        let ours = h.initiator.poll_transmit().unwrap();
+        let theirs = h.sc.rekey_child_request(0, None);
+        let source = h.sc.address();
+        h.initiator.handle_datagram(h.now, source, &theirs);
+        let answer = h.initiator.poll_transmit().unwrap();
+        h.sc.take_rekey_response(&answer.payload).unwrap();
+        for reply in h.sc.handle(LOCAL, ours.destination, &ours.payload) {
+            h.initiator.handle_datagram(h.now, source, &reply);
+        }
+        h.pump();
+        let scs =
+            h.sc.children
+                .iter()
+                .position(|c| c.rekeyed_from.is_some())
+                .unwrap();
+        let ours_at =
+            h.sc.children
+                .iter()
+                .rposition(|c| c.rekeyed_from.is_some())
+                .unwrap();
+        assert_ne!(scs, ours_at);
+        let (scs, ours_sa) = (&h.sc.children[scs], &h.sc.children[ours_at]);
+        let current = rekeyed(&h).last().unwrap().spi_in;
+        if current == scs.client_spi {
+            // Ours had the lowest nonce: we deleted it ourselves.
+            outcomes[0] += 1;
+            assert!(ours_sa.deleted, "our redundant SA was not deleted");
+        } else {
+            // Theirs had it: ours is current, and deleting the old SA
+            // and (when the SC gets to it) its redundant one is left.
+            outcomes[1] += 1;
+            assert_eq!(current, ours_sa.client_spi);
+            assert!(!ours_sa.deleted);
+            assert!(h.sc.children[0].deleted, "the old SA was not deleted");
+            assert!(retired(&h).contains(&first));
+        }
+        assert_eq!(h.initiator.phase(), Some(Phase::Established));
+    }
+    println!(
+        "ours redundant {}, theirs redundant {}",
+        outcomes[0], outcomes[1]
+    );
+    assert_eq!(outcomes.iter().sum::<usize>(), 16);
+}
+
+#[test]
+fn silence_brings_a_liveness_check_and_traffic_postpones_it() {
+    let dpd = Duration::from_secs(30);
+    let mut config = config(None, Some(dpd));
+    config.child_lifetime.rekey_after = Duration::from_secs(3600);
+    let mut h = up(config);
+    let start = h.now;
+    assert_eq!(h.initiator.poll_timeout(), Some(start + dpd));
+    // ESP from the SC 20 s in: the check moves.
+    h.initiator.note_inbound(start + Duration::from_secs(20));
+    assert_eq!(
+        h.initiator.poll_timeout(),
+        Some(start + Duration::from_secs(50))
+    );
+    h.advance();
+    h.pump();
+    assert_eq!(h.sc.informational_requests.len(), 1);
+    assert!(
+        h.sc.informational_requests[0].is_empty(),
+        "a liveness check is empty"
+    );
+    assert_eq!(h.initiator.stats().liveness_checks, 1);
+    // Answered: the next one is due a full interval later.
+    assert_eq!(h.initiator.poll_timeout(), Some(h.now + dpd));
+}
+
+#[test]
+fn an_sc_that_stops_answering_is_declared_gone() {
+    let mut config = config(None, Some(Duration::from_secs(30)));
+    config.child_lifetime.rekey_after = Duration::from_secs(3600);
+    let mut h = up(config);
+    h.sc.script.ignore_informational = true;
+    let start = h.now;
+    while h.closed().is_none() {
+        h.advance();
+        h.pump();
+    }
+    let Some(Err(InitiatorError::Timeout { phase, tries, .. })) = h.closed() else {
+        panic!("{:?}", h.closed());
+    };
+    assert_eq!(*phase, Phase::Liveness);
+    assert_eq!(*tries, RetransmitPolicy::DEFAULT.tries);
+    println!("declared gone after {:?}", h.now - start);
+}
