@@ -27,6 +27,7 @@
 #        LAB_OUTER=ipv4|ipv6 (the hotspot-NAT-internet-SC path; default ipv4),
 #        LAB_NAT66=1 (with LAB_OUTER=ipv6: the NAT masquerades instead of routing),
 #        LAB_SC_CHILD_REKEY=20s (the SC rekeys CHILD_SAs after this; default 1h),
+#        LAB_SC_IKE_REKEY=45s (the SC rekeys its IKE SAs after this; default 4h),
 #        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 

@@ -17,13 +17,13 @@ use std::time::Duration;
 use softwire_lab::client::Client;
 use softwire_lab::lab::Lab;
 
-/// An EAP profile with our CHILD_SA lifetime.
-fn profile(lab: &Lab, child_seconds: u64) -> PathBuf {
+/// An EAP profile with our CHILD_SA and IKE SA lifetimes.
+fn profile(lab: &Lab, child_seconds: u64, ike_seconds: u64) -> PathBuf {
     let path = lab.dir.join("profile.toml");
     let body = format!(
         "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
          [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n\
-         [rekey]\nchild_seconds = {child_seconds}\n",
+         [rekey]\nchild_seconds = {child_seconds}\nike_seconds = {ike_seconds}\n",
         lab.get("LAB_SC_ADDR"),
         lab.get("LAB_SC_ID"),
         lab.get("LAB_CA_CERT_PEM"),
@@ -34,13 +34,18 @@ fn profile(lab: &Lab, child_seconds: u64) -> PathBuf {
 }
 
 /// Connects, pings the site every 10 ms for `seconds`, and returns the
-/// number of rekeys the client counted; asserts no ping was lost and one
-/// CHILD_SA is left on the SC.
-fn ping_through_rekeys(lab: &Lab, child_seconds: u64, seconds: u64) -> u64 {
+/// client's status; asserts no ping was lost and that the SC is left with
+/// one IKE SA and one CHILD_SA for us.
+fn ping_through_rekeys(
+    lab: &Lab,
+    child_seconds: u64,
+    ike_seconds: u64,
+    seconds: u64,
+) -> serde_json::Value {
     let state = lab.dir.join("client-state");
     let mut client = Client::connect(
         lab,
-        &profile(lab, child_seconds),
+        &profile(lab, child_seconds, ike_seconds),
         Some(lab.get("LAB_EAP_PASSWORD_FILE")),
         &state,
     )
@@ -73,22 +78,32 @@ fn ping_through_rekeys(lab: &Lab, child_seconds: u64, seconds: u64) -> u64 {
     );
     let status: serde_json::Value =
         serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
-    let rekeys = status["rekeys"].as_u64().unwrap();
-    let sas =
-        String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout).into_owned();
+    // One IKE SA with one installed CHILD_SA: every replaced one deleted
+    // (a rekey may be under way at this instant: look a few times).
+    let mut sas = String::new();
+    for _ in 0..30 {
+        sas = String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout)
+            .into_owned();
+        if sas.matches("ESTABLISHED").count() == 1 && sas.matches("INSTALLED").count() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     println!("{sas}");
-    // One IKE SA with one installed CHILD_SA: every replaced one deleted.
+    assert_eq!(sas.matches("ESTABLISHED").count(), 1, "{sas}");
     assert_eq!(sas.matches("INSTALLED").count(), 1, "{sas}");
     client.signal("INT");
     client.wait_exit(Duration::from_secs(10)).unwrap();
-    rekeys
+    status
 }
 
 #[test]
 fn our_rekeys_lose_no_packet() {
     let lab = Lab::up().unwrap();
     // Ours every ~10 s (9-10 s with jitter), the SC's after an hour.
-    let rekeys = ping_through_rekeys(&lab, 10, 35);
+    let rekeys = ping_through_rekeys(&lab, 10, 14_400, 35)["rekeys"]
+        .as_u64()
+        .unwrap();
     println!("rekeys: {rekeys}");
     assert!(rekeys >= 3, "only {rekeys} rekeys in 35 s");
 }
@@ -97,7 +112,24 @@ fn our_rekeys_lose_no_packet() {
 fn the_scs_rekeys_lose_no_packet() {
     let lab = Lab::up_with(&[("LAB_SC_CHILD_REKEY", "10s")]).unwrap();
     // The SC's every ~10 s (9-10 s), ours after an hour.
-    let rekeys = ping_through_rekeys(&lab, 3600, 35);
+    let rekeys = ping_through_rekeys(&lab, 3600, 14_400, 35)["rekeys"]
+        .as_u64()
+        .unwrap();
     println!("rekeys: {rekeys}");
     assert!(rekeys >= 3, "only {rekeys} rekeys in 35 s");
+}
+
+#[test]
+fn short_lifetimes_on_both_sides_for_three_minutes_lose_no_ping() {
+    // CHILD_SAs every ~20 s and IKE SAs every ~45 s, on both sides: rekeys
+    // of either side, and collisions between them, for three minutes.
+    let lab = Lab::up_with(&[("LAB_SC_CHILD_REKEY", "20s"), ("LAB_SC_IKE_REKEY", "45s")]).unwrap();
+    let status = ping_through_rekeys(&lab, 20, 45, 180);
+    let (child, ike) = (
+        status["rekeys"].as_u64().unwrap(),
+        status["ike_rekeys"].as_u64().unwrap(),
+    );
+    println!("CHILD_SA rekeys {child}, IKE SA rekeys {ike}");
+    assert!(child >= 8, "only {child} CHILD_SA rekeys in 180 s");
+    assert!(ike >= 3, "only {ike} IKE SA rekeys in 180 s");
 }

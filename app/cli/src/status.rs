@@ -71,8 +71,10 @@ pub fn run(state_dir: &Path, json: bool) -> ExitCode {
     }
     let number = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
     println!(
-        "  upkeep:     {} rekeys, {} NAT keepalives",
+        "  upkeep:     {} CHILD_SA and {} IKE SA rekeys, {} liveness checks, {} NAT keepalives",
         number("rekeys"),
+        number("ike_rekeys"),
+        number("liveness_checks"),
         number("keepalives")
     );
     ExitCode::SUCCESS

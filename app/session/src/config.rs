@@ -71,6 +71,11 @@ pub fn initiator_config(
         rekey_after,
         jitter: rekey_after / 10,
     };
+    let ike_after = Duration::from_secs(profile.rekey.ike_seconds);
+    config.ike_lifetime = Lifetime {
+        rekey_after: ike_after,
+        jitter: ike_after / 10,
+    };
     config.child_pfs = profile.rekey.pfs.then_some(config.first_group);
     config.dpd_interval =
         (profile.rekey.dpd_seconds > 0).then(|| Duration::from_secs(profile.rekey.dpd_seconds));

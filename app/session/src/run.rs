@@ -215,6 +215,8 @@ fn status_up(
         "keepalives": shared.keepalives.load(std::sync::atomic::Ordering::Relaxed),
         "device_skipped": shared.device_skipped.load(std::sync::atomic::Ordering::Relaxed),
         "rekeys": shared.rekeys.load(std::sync::atomic::Ordering::Relaxed),
+        "ike_rekeys": shared.ike_rekeys.load(std::sync::atomic::Ordering::Relaxed),
+        "liveness_checks": shared.liveness_checks.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -19,6 +19,7 @@
 //!
 //! [rekey]                         # all optional
 //! child_seconds = 3600            # replace the CHILD_SA after this long
+//! ike_seconds = 14400             # replace the IKE SA after this long
 //! pfs = false                     # a fresh key exchange in each rekey
 //! dpd_seconds = 30                # check the SC is alive after this much silence (0: never)
 //! ```
@@ -61,6 +62,9 @@ pub struct RekeySettings {
     /// earlier, at random).
     #[serde(default = "default_child_seconds")]
     pub child_seconds: u64,
+    /// Seconds after which the IKE SA is replaced (up to a tenth earlier).
+    #[serde(default = "default_ike_seconds")]
+    pub ike_seconds: u64,
     /// Perfect forward secrecy: a key exchange (the IKE SA's group) in each
     /// CHILD_SA rekey. The SC must allow it.
     #[serde(default)]
@@ -74,6 +78,7 @@ impl Default for RekeySettings {
     fn default() -> Self {
         Self {
             child_seconds: default_child_seconds(),
+            ike_seconds: default_ike_seconds(),
             pfs: false,
             dpd_seconds: default_dpd_seconds(),
         }
@@ -82,6 +87,10 @@ impl Default for RekeySettings {
 
 fn default_child_seconds() -> u64 {
     3600
+}
+
+fn default_ike_seconds() -> u64 {
+    14_400
 }
 
 fn default_dpd_seconds() -> u64 {

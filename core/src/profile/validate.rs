@@ -94,6 +94,12 @@ impl Profile {
                 ),
             ));
         }
+        if !(30..=172_800).contains(&self.rekey.ike_seconds) {
+            return Err(field(
+                "rekey.ike_seconds",
+                format!("{} is outside 30 to 172800 seconds", self.rekey.ike_seconds),
+            ));
+        }
         if self.rekey.dpd_seconds != 0 && !(5..=3600).contains(&self.rekey.dpd_seconds) {
             return Err(field(
                 "rekey.dpd_seconds",

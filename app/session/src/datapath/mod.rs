@@ -70,6 +70,10 @@ pub struct Counters {
     pub keepalives: AtomicU64,
     /// CHILD_SA rekeys installed.
     pub rekeys: AtomicU64,
+    /// IKE SA rekeys completed.
+    pub ike_rekeys: AtomicU64,
+    /// Liveness checks sent after silence from the SC.
+    pub liveness_checks: AtomicU64,
     /// System calls on the hot path, to tell how well batching works.
     pub calls: CallCounters,
 }
@@ -272,6 +276,13 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 Event::Phase(_) | Event::Established(_) => {}
             }
         }
+        let stats = ike.initiator.stats();
+        counters
+            .ike_rekeys
+            .store(stats.ike_rekeys, Ordering::Relaxed);
+        counters
+            .liveness_checks
+            .store(stats.liveness_checks, Ordering::Relaxed);
         if let Some(f) = finished {
             break f;
         }

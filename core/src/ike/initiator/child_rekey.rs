@@ -60,6 +60,14 @@ impl Initiator {
     /// Starts tracking the first CHILD_SA.
     pub(super) fn track_child(&mut self, now: Instant, child: &ChildSa) {
         let rekey_at = now + self.rekey_delay();
+        let mut random = [0u8; 4];
+        let _ = SystemRandom::new().fill(&mut random);
+        self.ike_rekey_at = Some(
+            now + self
+                .config
+                .ike_lifetime
+                .rekey_delay(u32::from_be_bytes(random)),
+        );
         self.child = Some(CurrentChild {
             spi_in: child.spi_in,
             spi_out: child.spi_out,
@@ -232,6 +240,12 @@ impl Initiator {
         payloads: &[Payload],
     ) -> Result<Vec<Payload>, NotifyType> {
         if !matches!(self.state, State::Established(_)) {
+            return Err(NotifyType::TemporaryFailure);
+        }
+        if super::ike_rekey::is_ike_rekey(payloads) {
+            // We stay the IKE SA's original initiator: rekey it ourselves,
+            // now (RFC 7296 §2.25: TEMPORARY_FAILURE makes the SC wait).
+            self.ike_rekey_at = Some(now);
             return Err(NotifyType::TemporaryFailure);
         }
         let rekeyed = payloads.iter().find_map(|p| match p {

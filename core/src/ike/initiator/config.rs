@@ -120,6 +120,8 @@ pub struct InitiatorConfig {
     pub force_udp_encapsulation: bool,
     /// When CHILD_SAs are rekeyed (RFC 7296 §2.8).
     pub child_lifetime: Lifetime,
+    /// When the IKE SA is rekeyed (RFC 7296 §2.18).
+    pub ike_lifetime: Lifetime,
     /// A fresh key exchange in each CHILD_SA rekey (perfect forward
     /// secrecy, RFC 7296 §1.3.3) with this group; `None`: keys come from
     /// SK_d alone. The SC must allow the group in its ESP proposals.
@@ -146,6 +148,13 @@ impl Lifetime {
     pub const CHILD_DEFAULT: Self = Self {
         rekey_after: Duration::from_secs(3600),
         jitter: Duration::from_secs(360),
+    };
+
+    /// strongSwan's IKE SA default: rekey after four hours, up to 24
+    /// minutes earlier.
+    pub const IKE_DEFAULT: Self = Self {
+        rekey_after: Duration::from_secs(4 * 3600),
+        jitter: Duration::from_secs(24 * 60),
     };
 
     /// The rekey delay for one SA, `random` in `0..=u32::MAX` choosing the
@@ -187,6 +196,7 @@ impl InitiatorConfig {
             wall_clock: None,
             force_udp_encapsulation: false,
             child_lifetime: Lifetime::CHILD_DEFAULT,
+            ike_lifetime: Lifetime::IKE_DEFAULT,
             child_pfs: None,
             dpd_interval: Some(DEFAULT_DPD_INTERVAL),
         }

@@ -20,6 +20,7 @@ mod config;
 mod error;
 mod exchange;
 mod ike_auth;
+mod ike_rekey;
 mod peer_requests;
 mod sa;
 mod upkeep;
@@ -45,6 +46,7 @@ use crate::ike::sa_init::NatStatus;
 
 use child_rekey::{ChildRekey, CurrentChild, Retiring};
 use exchange::Pending;
+use ike_rekey::{IkeRekey, OldIke};
 use sa::IkeSa;
 use upkeep::Want;
 
@@ -133,6 +135,8 @@ pub struct Stats {
     pub liveness_checks: u64,
     /// CHILD_SA rekeys whose answer we could not use (retried later).
     pub failed_rekeys: u64,
+    /// IKE SA rekeys completed.
+    pub ike_rekeys: u64,
 }
 
 enum State {
@@ -171,6 +175,12 @@ pub struct Initiator {
     in_flight: Option<Want>,
     /// When we last heard from the SC (for liveness checks).
     last_heard: Option<Instant>,
+    /// Our IKE SA rekey in flight.
+    ike_rekey: Option<IkeRekey>,
+    /// When the IKE SA is due for a rekey.
+    ike_rekey_at: Option<Instant>,
+    /// A replaced IKE SA whose DELETE is outstanding.
+    old_ike: Option<OldIke>,
     pending: Option<Pending>,
     peer: peer_requests::PeerWindow,
     reassembly: Reassembly,
@@ -224,6 +234,9 @@ impl Initiator {
             wants: VecDeque::new(),
             in_flight: None,
             last_heard: None,
+            ike_rekey: None,
+            ike_rekey_at: None,
+            old_ike: None,
             pending: None,
             peer: peer_requests::PeerWindow::default(),
             reassembly: Reassembly::default(),
@@ -286,6 +299,7 @@ impl Initiator {
     /// CHILD_SA rekey or a liveness check when one is due.
     pub fn handle_timeout(&mut self, now: Instant) {
         self.retransmit_if_due(now);
+        self.old_ike_timeout(now);
         self.on_upkeep_timers(now);
     }
 
@@ -360,6 +374,9 @@ impl Initiator {
                 return;
             }
         };
+        if self.for_old_ike(ike, &message) {
+            return;
+        }
         if message.header.spi_i != self.spi_i {
             self.stats.wrong_spi += 1;
             return;

@@ -16,6 +16,8 @@ use super::{Initiator, InitiatorError, Phase, State};
 pub(super) enum Want {
     /// CREATE_CHILD_SA replacing the current CHILD_SA.
     RekeyChild,
+    /// CREATE_CHILD_SA replacing the IKE SA.
+    RekeyIke,
     /// INFORMATIONAL with DELETE for a replaced CHILD_SA.
     DeleteChild(Retiring),
     /// An empty INFORMATIONAL: is the SC still there? (RFC 7296 §1.4)
@@ -51,12 +53,13 @@ impl Initiator {
             .as_ref()
             .filter(|_| self.rekey.is_none())
             .map(|c| c.rekey_at);
+        let ike = self.ike_rekey_at.filter(|_| self.ike_rekey.is_none());
         let liveness = self
             .config
             .dpd_interval
             .zip(self.last_heard)
             .map(|(interval, heard)| heard + interval);
-        [rekey, liveness].into_iter().flatten().min()
+        [rekey, ike, liveness].into_iter().flatten().min()
     }
 
     /// Queues what has come due and starts it.
@@ -71,6 +74,14 @@ impl Initiator {
             && !self.wants.contains(&Want::RekeyChild)
         {
             self.wants.push_back(Want::RekeyChild);
+        }
+        let ike_due = self.ike_rekey_at.is_some_and(|at| now >= at);
+        if ike_due
+            && self.ike_rekey.is_none()
+            && self.in_flight != Some(Want::RekeyIke)
+            && !self.wants.contains(&Want::RekeyIke)
+        {
+            self.wants.push_back(Want::RekeyIke);
         }
         let silent = self
             .config
@@ -93,6 +104,7 @@ impl Initiator {
         };
         let sent = match want {
             Want::RekeyChild => self.send_child_rekey(now),
+            Want::RekeyIke => self.send_ike_rekey(now),
             Want::DeleteChild(gone) => self.send_established(
                 now,
                 ExchangeType::Informational,
@@ -122,6 +134,12 @@ impl Initiator {
                     if let Some(child) = self.child.as_mut() {
                         child.rekey_at = now + super::child_rekey::REKEY_RETRY;
                     }
+                }
+            }
+            Some(Want::RekeyIke) => {
+                if self.on_ike_rekey_reply(now, payloads).is_err() {
+                    self.stats.failed_rekeys += 1;
+                    self.ike_rekey_at = Some(now + super::child_rekey::REKEY_RETRY);
                 }
             }
             Some(Want::DeleteChild(gone)) => self.child_deleted(gone),
