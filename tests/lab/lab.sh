@@ -28,6 +28,8 @@
 #        LAB_NAT66=1 (with LAB_OUTER=ipv6: the NAT masquerades instead of routing),
 #        LAB_SC_CHILD_REKEY=20s (the SC rekeys CHILD_SAs after this; default 1h),
 #        LAB_SC_IKE_REKEY=45s (the SC rekeys its IKE SAs after this; default 4h),
+#        LAB_SC_DPD=0s (the SC's liveness checks; default 30s),
+#        LAB_NAT_UDP_TIMEOUT=30 (seconds the NAT keeps an idle UDP mapping),
 #        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 

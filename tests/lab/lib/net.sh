@@ -160,6 +160,12 @@ net_outer4_up() {
     render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
         HOT_NET4="$HOT_NET4"
     nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
+    if [[ -n "${LAB_NAT_UDP_TIMEOUT:-}" ]]; then
+        # A hotspot that forgets idle UDP mappings quickly.
+        nsx "$NS_NAT" sysctl -qw \
+            net.netfilter.nf_conntrack_udp_timeout="$LAB_NAT_UDP_TIMEOUT" \
+            net.netfilter.nf_conntrack_udp_timeout_stream="$LAB_NAT_UDP_TIMEOUT"
+    fi
 
     # sc: internet side eth0, IPv4 only.
     nsx "$NS_SC" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1

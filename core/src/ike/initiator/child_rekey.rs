@@ -260,6 +260,10 @@ impl Initiator {
         });
         // A request for another CHILD_SA (no REKEY_SA): one is all we use.
         let rekeyed = rekeyed.ok_or(NotifyType::NoAdditionalSas)?;
+        if self.ike_rekey.is_some() {
+            // RFC 7296 §2.25.2: not while the IKE SA is being rekeyed.
+            return Err(NotifyType::TemporaryFailure);
+        }
         let current = self.child.clone().ok_or(NotifyType::ChildSaNotFound)?;
         // Its REKEY_SA names its inbound SPI: our outbound one (§1.3.3).
         if rekeyed != current.spi_out {

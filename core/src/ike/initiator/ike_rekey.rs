@@ -219,6 +219,7 @@ impl Initiator {
         }
         old.deadline = now + self.config.retransmit.wait(old.tries);
         old.tries += 1;
+        self.stats.retransmits += 1;
         let datagrams = old.datagrams.clone();
         for d in datagrams {
             self.queue(d);

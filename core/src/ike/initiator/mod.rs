@@ -289,7 +289,8 @@ impl Initiator {
     /// When [`Initiator::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let retransmit = self.pending.as_ref().map(|p| p.deadline);
-        [retransmit, self.upkeep_deadline()]
+        let old_ike = self.old_ike.as_ref().map(|o| o.deadline);
+        [retransmit, old_ike, self.upkeep_deadline()]
             .into_iter()
             .flatten()
             .min()

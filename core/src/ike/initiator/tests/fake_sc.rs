@@ -1,14 +1,16 @@
 //! A scripted IKEv2 responder for the initiator's tests: just enough of an
 //! SC to answer IKE_SA_INIT, IKE_AUTH (PSK, certificates, EAP),
-//! CREATE_CHILD_SA (CHILD_SA rekeying, RFC 7296 §1.3.3) and INFORMATIONAL
-//! (DELETE, liveness checks), to rekey a CHILD_SA itself, and with knobs for
-//! the misbehaviour each test needs. The CHILD_SAs it holds are recorded in
-//! [`FakeSc::children`] (see [`super::fake_child`]).
+//! CREATE_CHILD_SA (CHILD_SA and IKE SA rekeying, RFC 7296 §1.3.2–1.3.3)
+//! and INFORMATIONAL (DELETE, liveness checks), to rekey a CHILD_SA or ask
+//! for an IKE SA rekey itself, and with knobs for the misbehaviour each
+//! test needs. The CHILD_SAs it holds are recorded in [`FakeSc::children`]
+//! (see [`super::fake_child`]).
 //!
 //! This file holds the state, the dispatch of [`FakeSc::handle`],
 //! IKE_SA_INIT and the framing and protection of messages; IKE_AUTH and EAP
 //! are in `fake_sc_auth.rs`, CREATE_CHILD_SA and INFORMATIONAL in
-//! `fake_sc_children.rs`, and the tests of the fake itself in
+//! `fake_sc_children.rs`, IKE SA rekeying and the replaced SAs in
+//! `fake_sc_ike_rekey.rs`, and the tests of the fake itself in
 //! `fake_sc_tests.rs`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -27,11 +29,14 @@ use crate::pki::{LocalSigner, TrustAnchors};
 
 use super::fake_child::FakeChild;
 use children::PendingRekey;
+use ike_rekey::IkeRekeys;
 
 #[path = "fake_sc_auth.rs"]
 mod auth;
 #[path = "fake_sc_children.rs"]
 mod children;
+#[path = "fake_sc_ike_rekey.rs"]
+mod ike_rekey;
 #[cfg(test)]
 #[path = "fake_sc_tests.rs"]
 mod tests;
@@ -79,6 +84,10 @@ pub struct Script {
     /// Record the client's INFORMATIONAL requests but do not answer them
     /// (liveness checks time out).
     pub ignore_informational: bool,
+    /// Answer the client's IKE SA rekeys with just this error notification.
+    pub refuse_ike_rekey: Option<NotifyType>,
+    /// Record the DELETE of a replaced IKE SA but do not answer it.
+    pub drop_old_delete: bool,
 }
 
 impl Script {
@@ -97,6 +106,8 @@ impl Script {
             refuse_create_child: None,
             drop_create_child: false,
             ignore_informational: false,
+            refuse_ike_rekey: None,
+            drop_old_delete: false,
         }
     }
 }
@@ -149,6 +160,16 @@ pub struct FakeSc {
     /// The last answer to a client's CREATE_CHILD_SA or INFORMATIONAL
     /// request, by exchange and message ID, for its retransmissions.
     last_answer: Option<(ExchangeType, u32, Vec<u8>)>,
+    /// IKE SA rekeys of the client the SC answered (RFC 7296 §1.3.2).
+    pub ike_rekeys: usize,
+    /// Replaced IKE SAs whose DELETE the SC answered (and then forgot).
+    pub old_sas_deleted: usize,
+    /// Every request under a replaced IKE SA's SPIs, opened with its keys.
+    pub old_sa_requests: Vec<(Header, Vec<Payload>)>,
+    /// The client's answers to [`FakeSc::ike_rekey_request`], opened.
+    pub ike_rekey_answers: Vec<Vec<Payload>>,
+    /// Replaced IKE SAs and the rest of the IKE SA rekeying state.
+    ike: IkeRekeys,
 }
 
 impl FakeSc {
@@ -182,6 +203,11 @@ impl FakeSc {
             nonces_made: 0,
             pending_rekeys: Vec::new(),
             last_answer: None,
+            ike_rekeys: 0,
+            old_sas_deleted: 0,
+            old_sa_requests: Vec::new(),
+            ike_rekey_answers: Vec::new(),
+            ike: IkeRekeys::default(),
         }
     }
 
@@ -213,7 +239,9 @@ impl FakeSc {
         };
         let message = Message::decode(ike).expect("the initiator sends valid messages");
         self.received.push(message.clone());
-        let replies = if message.header.flags.response() {
+        let replies = if let Some(replies) = self.for_replaced_sa(ike, &message) {
+            replies
+        } else if message.header.flags.response() {
             self.take_response(datagram, &message);
             Vec::new()
         } else {

@@ -32,8 +32,12 @@ pub(super) struct PendingRekey {
 impl FakeSc {
     /// A response from the client (decoded as `m`): the answer to one of
     /// the SC's pending rekeys is read by [`FakeSc::take_rekey_response`]
-    /// into [`FakeSc::rekey_answers`]; any other is only recorded.
+    /// into [`FakeSc::rekey_answers`], the one to an IKE SA rekey into
+    /// [`FakeSc::ike_rekey_answers`]; any other is only recorded.
     pub(super) fn take_response(&mut self, datagram: &[u8], m: &Message) {
+        if self.take_ike_rekey_answer(datagram, m) {
+            return;
+        }
         let ours = self
             .pending_rekeys
             .iter()
@@ -58,7 +62,7 @@ impl FakeSc {
     }
 
     /// Seals an answer to `m` and keeps it for retransmissions of `m`.
-    fn answer(&mut self, m: &Message, payloads: &[Payload]) -> Vec<Vec<u8>> {
+    pub(super) fn answer(&mut self, m: &Message, payloads: &[Payload]) -> Vec<Vec<u8>> {
         let sealed = self.seal(self.reply_header(m), payloads);
         self.last_answer = Some((m.header.exchange, m.header.message_id, sealed.clone()));
         vec![sealed]
@@ -106,7 +110,7 @@ impl FakeSc {
     }
 
     /// A fresh 32-byte nonce, different for every CREATE_CHILD_SA exchange.
-    fn fresh_nonce(&mut self) -> Vec<u8> {
+    pub(super) fn fresh_nonce(&mut self) -> Vec<u8> {
         self.nonces_made += 1;
         let mut nonce = vec![0x6e; 28];
         nonce.extend_from_slice(&self.nonces_made.to_be_bytes());
@@ -134,8 +138,10 @@ impl FakeSc {
     /// the KEi group if the proposal lists it), a fresh SC SPI, and the
     /// selectors echoed. The new keys are `prf+(SK_d, [g^ir |] Ni | Nr)`
     /// with the client's nonce first (§2.17). Without N(REKEY_SA) a new
-    /// CHILD_SA is made the same way (§1.3.1). Errors: NO_PROPOSAL_CHOSEN
-    /// for a proposal the fake cannot use (IKE SA rekeying included),
+    /// CHILD_SA is made the same way (§1.3.1); an SA with an IKE proposal
+    /// rekeys the IKE SA instead (`fake_sc_ike_rekey.rs`; the script's
+    /// `drop_create_child` and `refuse_create_child` apply to it too).
+    /// Errors: NO_PROPOSAL_CHOSEN for a proposal the fake cannot use,
     /// INVALID_KE_PAYLOAD when KEi is missing or of another group (§1.3),
     /// CHILD_SA_NOT_FOUND when the SA to rekey is unknown (§2.25).
     pub(super) fn create_child(&mut self, bytes: &[u8], m: &Message) -> Vec<Vec<u8>> {
@@ -150,6 +156,9 @@ impl FakeSc {
         }
         if let Some(kind) = self.script.refuse_create_child {
             return self.answer(m, &[Payload::Notify(Notify::flag(kind))]);
+        }
+        if super::ike_rekey::proposes_ike(&inner) {
+            return self.rekey_ike(m, &inner);
         }
         let refuse = |kind| [Payload::Notify(Notify::flag(kind))];
         let sa = inner

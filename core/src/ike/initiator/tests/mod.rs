@@ -11,6 +11,7 @@
 mod certificates;
 mod fake_child;
 mod fake_sc;
+mod ike_rekeying;
 mod paths;
 mod rekeying;
 mod robustness;
