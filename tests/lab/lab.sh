@@ -18,6 +18,7 @@
 #        lab.sh sc-cookies on | off       (restarts the SC's charon)
 #        lab.sh drop-ike-auth N | off | status ; lab.sh drop-ike-auth-count
 #        lab.sh block-sc on | off | status
+#        lab.sh drop-keepalives on | off
 #        lab.sh dir                       (prints LAB_DIR)
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
 # env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
@@ -30,6 +31,7 @@
 #        LAB_SC_IKE_REKEY=45s (the SC rekeys its IKE SAs after this; default 4h),
 #        LAB_SC_DPD=0s (the SC's liveness checks; default 30s),
 #        LAB_NAT_UDP_TIMEOUT=30 (seconds the NAT keeps an idle UDP mapping),
+#        LAB_NAT_RANDOM_PORTS=1 (each new NAT mapping gets a random port),
 #        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 
@@ -451,6 +453,7 @@ main() {
         drop-ike-auth) require_root && cmd_drop_ike_auth "$@" ;;
         drop-ike-auth-count) require_root && drop_ike_auth_count ;;
         block-sc) require_root && block_sc "$@" ;;
+        drop-keepalives) require_root && drop_keepalives "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

@@ -8,6 +8,8 @@
 #   drop-ike-auth off     stop dropping (the count stays readable)
 #   block-sc on|off       drop everything to and from the SC (198.51.100.1,
 #                         or 2001:db8:2::1 with LAB_OUTER=ipv6)
+#   drop-keepalives on|off  drop NAT keepalives from the hotspot (UDP to 4500
+#                         with the one-octet payload 0xff, RFC 3948 §2.3)
 
 # Base chain (priority filter - 10, before lab_nat's forward chain) jumping
 # to one regular chain per fault; each fault only rewrites its own chain.
@@ -22,7 +24,14 @@ table $NFT_FAMILY lab_faults {
         jump block_sc
         jump ike_auth
     }
+    # Before conntrack (priority raw): a dropped keepalive must not
+    # refresh the NAT mapping either.
+    chain prerouting {
+        type filter hook prerouting priority raw; policy accept;
+        jump keepalives
+    }
     chain block_sc { }
+    chain keepalives { }
     chain ike_auth { }
     chain ike_auth_drop { }
 }
@@ -122,6 +131,28 @@ EOF
             fi
             ;;
         *) die "usage: block-sc on|off|status" ;;
+    esac
+}
+
+# drop_keepalives on|off : a UDP length of 9 is the 8-octet header and the
+# keepalive's single 0xff octet (@th,64,8).
+drop_keepalives() {
+    local mode="${1:?usage: drop-keepalives on|off}"
+    ns_exists "$NS_NAT" || die "lab $LAB_ID is not up"
+    faults_table
+    case "$mode" in
+        on)
+            nsx "$NS_NAT" nft -f - <<EOF
+flush chain $NFT_FAMILY lab_faults keepalives
+add rule $NFT_FAMILY lab_faults keepalives iifname "eth0" udp dport 4500 udp length 9 @th,64,8 0xff counter drop
+EOF
+            echo "drop_keepalives=on"
+            ;;
+        off)
+            nsx "$NS_NAT" nft flush chain "$NFT_FAMILY" lab_faults keepalives
+            echo "drop_keepalives=off"
+            ;;
+        *) die "usage: drop-keepalives on|off" ;;
     esac
 }
 

@@ -157,8 +157,11 @@ net_outer4_up() {
     nsx "$NS_NAT" ip link set eth0 up
     nsx "$NS_NAT" ip link set eth1 up
     nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+    local masq_flags=""
+    # Like many hotspot NATs: a forgotten mapping comes back on a new port.
+    [[ "${LAB_NAT_RANDOM_PORTS:-0}" == 1 ]] && masq_flags=" fully-random"
     render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
-        HOT_NET4="$HOT_NET4"
+        HOT_NET4="$HOT_NET4" MASQ_FLAGS="$masq_flags"
     nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
     if [[ -n "${LAB_NAT_UDP_TIMEOUT:-}" ]]; then
         # A hotspot that forgets idle UDP mappings quickly.
