@@ -19,6 +19,7 @@
 #        lab.sh drop-ike-auth N | off | status ; lab.sh drop-ike-auth-count
 #        lab.sh block-sc on | off | status
 #        lab.sh drop-keepalives on | off
+#        lab.sh sc-restart                (kill -9 the SC's charon, start it again)
 #        lab.sh dir                       (prints LAB_DIR)
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
 # env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
@@ -453,6 +454,14 @@ main() {
         drop-ike-auth) require_root && cmd_drop_ike_auth "$@" ;;
         drop-ike-auth-count) require_root && drop_ike_auth_count ;;
         block-sc) require_root && block_sc "$@" ;;
+        sc-restart)
+            # The SC crashes (SIGKILL: no DELETE sent, all SAs forgotten)
+            # and comes back with its configuration.
+            require_root && ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
+            stop_proc charon KILL
+            sc_charon_start
+            echo "LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")"
+            ;;
         drop-keepalives) require_root && drop_keepalives "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;

@@ -128,6 +128,26 @@ fn show(progress: Progress) {
         Progress::SaInit(sc) => say(&format!("  IKE_SA_INIT with {sc}")),
         Progress::Authenticating => say("  authenticating (IKE_AUTH)"),
         Progress::Configuring => say("  configuring the tunnel (device, addresses, routes, DNS)"),
+        Progress::Up(up) if up.reconnects > 0 => say(&format!(
+            "Reconnected in {:.1} ms (reconnect {}).",
+            up.connect_time.as_secs_f64() * 1000.0,
+            up.reconnects
+        )),
+        Progress::Reconnecting {
+            attempt,
+            next_in,
+            reason,
+        } => {
+            if attempt == 1 {
+                say(&format!("Connection lost: {reason}"));
+            } else {
+                say(&format!("  attempt {} failed: {reason}", attempt - 1));
+            }
+            say(&format!(
+                "  reconnecting (attempt {attempt}, next in {:.1} s); traffic waits in the tunnel",
+                next_in.as_secs_f64()
+            ));
+        }
         Progress::Up(up) => {
             say(&format!(
                 "Connected in {:.1} ms.",

@@ -32,6 +32,12 @@ pub fn run(state_dir: &Path, json: bool) -> ExitCode {
         if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
             println!("  last error: {e}");
         }
+        if let (Some(attempt), Some(next)) = (
+            v.get("attempt").and_then(serde_json::Value::as_u64),
+            v.get("next_in_s").and_then(serde_json::Value::as_f64),
+        ) {
+            println!("  reconnecting: attempt {attempt}, next in {next:.1} s");
+        }
         return ExitCode::SUCCESS;
     }
     println!("  SC:         {} ({})", field("sc_identity"), field("sc"));

@@ -8,6 +8,7 @@
 pub mod config;
 mod datapath;
 mod ike_io;
+pub mod reconnect;
 mod resolve;
 mod run;
 mod tunnel;
@@ -35,8 +36,18 @@ pub enum Progress {
     Authenticating,
     /// Authenticated; setting up the tunnel device, routes and DNS.
     Configuring,
-    /// Up.
+    /// Up (again, after a reconnect, when [`UpInfo::reconnects`] > 0).
     Up(Box<UpInfo>),
+    /// The connection was lost; negotiating again with the tunnel kept in
+    /// place.
+    Reconnecting {
+        /// 1 for the first attempt.
+        attempt: u32,
+        /// The wait before this attempt.
+        next_in: Duration,
+        /// Why the last connection or attempt ended.
+        reason: String,
+    },
     /// Closing: DELETE sent, undoing OS changes.
     Disconnecting,
 }
@@ -62,6 +73,8 @@ pub struct UpInfo {
     pub behind_nat: bool,
     /// First IKE message to tunnel up.
     pub connect_time: Duration,
+    /// Reconnects so far in this session.
+    pub reconnects: u32,
 }
 
 /// Why a session failed.

@@ -1,6 +1,7 @@
 //! A whole session: look up the SC, authenticate, configure the tunnel,
 //! carry traffic until told to stop, undo everything.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -15,7 +16,7 @@ use tokio::sync::watch;
 
 use crate::datapath::{self, Counters, Ended};
 use crate::ike_io::IkeIo;
-use crate::{config, resolve_sc, tunnel, Progress, SessionError, UpInfo};
+use crate::{config, reconnect, resolve_sc, tunnel, Progress, SessionError, UpInfo};
 
 /// How a session runs.
 #[derive(Debug, Clone)]
@@ -35,8 +36,9 @@ pub struct Summary {
     pub counters: EspCounters,
 }
 
-/// Runs one session until `shutdown` turns true or it fails. Every OS
-/// change is undone before this returns.
+/// Runs one session until `shutdown` turns true or it fails. A connection
+/// lost while up is negotiated again (see [`crate::reconnect`]) with the
+/// tunnel kept in place. Every OS change is undone before this returns.
 pub async fn run(
     profile: Profile,
     secret: Option<SecretBytes>,
@@ -52,22 +54,17 @@ pub async fn run(
         progress(Progress::ResolvingSc(profile.sc.address.clone()));
     }
     let sc = resolve_sc(&profile.sc.address, profile.sc.port).await?;
-    let mut config = config::initiator_config(&profile, secret, UnixTime::now())?;
-    // User-space ESP travels in UDP (RFC 3948) whether or not there is a NAT.
-    config.force_udp_encapsulation = true;
-    progress(Progress::SaInit(sc));
-    let mut ike = IkeIo::start(config, sc).await?;
-    let established = ike.establish(progress, &mut shutdown).await?;
-    progress(Progress::Configuring);
-    let result = carry(
-        &profile,
-        &options,
+    let session = Session {
+        profile: &profile,
+        secret: secret.as_ref(),
+        sc,
+        options: &options,
         progress,
-        &mut ike,
-        *established,
-        &mut shutdown,
-    )
-    .await;
+    };
+    progress(Progress::SaInit(sc));
+    let (ike, established) = session.negotiate(progress, &mut shutdown).await?;
+    progress(Progress::Configuring);
+    let result = session.carry(ike, *established, &mut shutdown).await;
     write_status(
         &options.state_dir,
         &status_down(&profile, result.as_ref().err()),
@@ -75,74 +72,200 @@ pub async fn run(
     result
 }
 
-async fn carry(
-    profile: &Profile,
-    options: &SessionOptions,
-    progress: &dyn Fn(Progress),
-    ike: &mut IkeIo,
-    established: Established,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Result<Summary, SessionError> {
+/// What every (re)negotiation of one session needs.
+struct Session<'a> {
+    profile: &'a Profile,
+    secret: Option<&'a SecretBytes>,
+    sc: SocketAddr,
+    options: &'a SessionOptions,
+    progress: &'a dyn Fn(Progress),
+}
+
+impl Session<'_> {
+    /// IKE_SA_INIT and IKE_AUTH with a fresh configuration (and a fresh
+    /// wall clock for certificate checks).
+    async fn negotiate(
+        &self,
+        progress: &dyn Fn(Progress),
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<(IkeIo, Box<Established>), SessionError> {
+        let mut config =
+            config::initiator_config(self.profile, self.secret.cloned(), UnixTime::now())?;
+        // User-space ESP travels in UDP (RFC 3948) whether or not there is a NAT.
+        config.force_udp_encapsulation = true;
+        let mut ike = IkeIo::start(config, self.sc).await?;
+        let established = ike.establish(progress, shutdown).await?;
+        Ok((ike, established))
+    }
+
+    async fn carry(
+        &self,
+        mut ike: IkeIo,
+        mut established: Established,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Summary, SessionError> {
+        let state_dir = &self.options.state_dir;
+        let device = match tunnel::bring_up(self.profile, &established, self.sc, state_dir).await {
+            Ok(d) => d,
+            Err(e) => {
+                close_quietly(&mut ike).await;
+                return Err(e);
+            }
+        };
+        let up_since = Instant::now();
+        let since_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let counters = Arc::new(Counters::default());
+        let name = self.profile.name.clone();
+        let (reader, mut writer, handle) = device.split();
+        let mut reader = Some(reader);
+        let mut reconnects = 0u32;
+        let outcome = loop {
+            let (outbound, inbound) = match esp_pair(&established) {
+                Ok(pair) => pair,
+                Err(e) => break Err(e),
+            };
+            let up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
+            (self.progress)(Progress::Up(Box::new(up.clone())));
+            let Some(device_reader) = reader.take() else {
+                break Err(SessionError::Platform(
+                    "the tunnel device's reader was lost".to_owned(),
+                ));
+            };
+            let (ended, back, w) = datapath::run(
+                &mut ike,
+                device_reader,
+                writer,
+                outbound,
+                inbound,
+                counters.clone(),
+                shutdown,
+                |c| {
+                    write_status(
+                        state_dir,
+                        &status_up(&name, &up, since_unix, &c.snapshot(), c),
+                    )
+                },
+            )
+            .await;
+            reader = back;
+            writer = w;
+            let error = match ended {
+                Ended::ByUser => break Ok(()),
+                Ended::Failed(e) => e,
+            };
+            if !reconnect::is_recoverable(&error) || *shutdown.borrow() {
+                break Err(error);
+            }
+            match self.reconnect(&error, shutdown).await {
+                Ok(Some((new_ike, new))) => {
+                    if new.config.ipv4 != established.config.ipv4
+                        || new.config.ipv6 != established.config.ipv6
+                    {
+                        let mut new_ike = new_ike;
+                        close_quietly(&mut new_ike).await;
+                        break Err(SessionError::Platform(
+                            "on reconnecting, the SC assigned other inner addresses: connect again"
+                                .to_owned(),
+                        ));
+                    }
+                    ike = new_ike;
+                    established = *new;
+                    reconnects += 1;
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        (self.progress)(Progress::Disconnecting);
+        let undo = handle.undo().await;
+        let summary = Summary {
+            up_for: up_since.elapsed(),
+            counters: counters.snapshot(),
+        };
+        match (outcome, undo) {
+            (Ok(()), Ok(())) => Ok(summary),
+            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+        }
+    }
+
+    /// Negotiates again after `error`, with back-off, until it works, an
+    /// attempt fails in a way retrying cannot fix, or the user stops
+    /// (`Ok(None)`). Routes and DNS stay as they are meanwhile.
+    async fn reconnect(
+        &self,
+        error: &SessionError,
+        shutdown: &mut watch::Receiver<bool>,
+    ) -> Result<Option<(IkeIo, Box<Established>)>, SessionError> {
+        let mut reason = error.to_string();
+        for attempt in 1u32.. {
+            let wait = reconnect::backoff(attempt, jitter());
+            (self.progress)(Progress::Reconnecting {
+                attempt,
+                next_in: wait,
+                reason: reason.clone(),
+            });
+            write_status(
+                &self.options.state_dir,
+                &status_reconnecting(self.profile, attempt, wait, &reason),
+            );
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                changed = shutdown.changed() => {
+                    if changed.is_err() || *shutdown.borrow() {
+                        return Ok(None);
+                    }
+                }
+            }
+            match self.negotiate(&|_| {}, shutdown).await {
+                Ok(up) => return Ok(Some(up)),
+                Err(SessionError::Cancelled) => return Ok(None),
+                Err(e) if reconnect::is_recoverable(&e) => reason = e.to_string(),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn esp_pair(established: &Established) -> Result<(EspOutbound, EspInbound), SessionError> {
     let outbound = EspOutbound::from_child(&established.child)
         .map_err(|e| SessionError::Platform(format!("ESP: {e}")))?;
     let inbound = EspInbound::from_child(&established.child)
         .map_err(|e| SessionError::Platform(format!("ESP: {e}")))?;
-    let sc = ike.initiator_sc();
-    let device = match tunnel::bring_up(profile, &established, sc, &options.state_dir).await {
-        Ok(d) => d,
-        Err(e) => {
-            close_quietly(ike).await;
-            return Err(e);
-        }
-    };
-    let up = UpInfo {
+    Ok((outbound, inbound))
+}
+
+fn up_info(
+    established: &Established,
+    sc: SocketAddr,
+    connect_time: Duration,
+    reconnects: u32,
+) -> UpInfo {
+    UpInfo {
         sc,
         sc_identity: established.sc_identity.clone(),
         ike_suite: suite_name(&established.suite),
-        esp_suite: esp_name(&established),
+        esp_suite: esp_name(established),
         inner_ipv4: established.config.ipv4.map(Into::into),
         inner_ipv6: established.config.ipv6.map(|(a, _)| a.into()),
         dns: established.config.dns.clone(),
         behind_nat: established.nat.local_behind_nat,
-        connect_time: ike.started.elapsed(),
-    };
-    progress(Progress::Up(Box::new(up.clone())));
-    let up_since = Instant::now();
-    let since_unix = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let counters = Arc::new(Counters::default());
-    let state_dir = options.state_dir.clone();
-    let name = profile.name.clone();
-    let (reader, writer, handle) = device.split();
-    let ended = datapath::run(
-        ike,
-        reader,
-        writer,
-        outbound,
-        inbound,
-        counters.clone(),
-        shutdown,
-        |c| {
-            write_status(
-                &state_dir,
-                &status_up(&name, &up, since_unix, &c.snapshot(), c),
-            )
-        },
-    )
-    .await;
-    progress(Progress::Disconnecting);
-    let undo = handle.undo().await;
-    let summary = Summary {
-        up_for: up_since.elapsed(),
-        counters: counters.snapshot(),
-    };
-    match (ended, undo) {
-        (Ended::ByUser, Ok(())) => Ok(summary),
-        (Ended::Failed(e), _) => Err(e),
-        (Ended::ByUser, Err(e)) => Err(e),
+        connect_time,
+        reconnects,
     }
+}
+
+/// Jitter for the back-off (not a secret: the clock's nanoseconds).
+fn jitter() -> u32 {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // 0..1e9 spread over 0..=u32::MAX.
+    u32::try_from(u64::from(nanos) * u64::from(u32::MAX) / 999_999_999).unwrap_or(u32::MAX)
 }
 
 /// Tells the SC we are leaving, briefly, after a local failure.
@@ -210,6 +333,7 @@ fn status_up(
         "esp": up.esp_suite,
         "behind_nat": up.behind_nat,
         "connect_ms": up.connect_time.as_secs_f64() * 1000.0,
+        "reconnects": up.reconnects,
         "up_since_unix": since_unix,
         "counters": counters,
         "keepalives": shared.keepalives.load(std::sync::atomic::Ordering::Relaxed),
@@ -217,6 +341,21 @@ fn status_up(
         "rekeys": shared.rekeys.load(std::sync::atomic::Ordering::Relaxed),
         "ike_rekeys": shared.ike_rekeys.load(std::sync::atomic::Ordering::Relaxed),
         "liveness_checks": shared.liveness_checks.load(std::sync::atomic::Ordering::Relaxed),
+    })
+}
+
+fn status_reconnecting(
+    profile: &Profile,
+    attempt: u32,
+    next_in: Duration,
+    reason: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "state": "reconnecting",
+        "profile": profile.name,
+        "attempt": attempt,
+        "next_in_s": next_in.as_secs_f64(),
+        "error": reason,
     })
 }
 

@@ -147,9 +147,14 @@ impl LastSent {
 
 /// The halves both data paths share: the batched socket, the uplink task
 /// and the downlink's state.
-struct Halves {
+/// The uplink task: its result and the device reader it hands back.
+type UplinkTask<R> = tokio::task::JoinHandle<(Result<(), SessionError>, R)>;
+
+struct Halves<R> {
     socket: Arc<BatchSocket>,
-    uplink: tokio::task::JoinHandle<Result<(), SessionError>>,
+    uplink: UplinkTask<R>,
+    /// Tells the uplink to stop and hand the reader back.
+    stop_uplink: watch::Sender<bool>,
     /// Hands the uplink a rekeyed outbound SA.
     replace_outbound: mpsc::UnboundedSender<EspOutbound>,
     downlink: Downlink,
@@ -165,9 +170,13 @@ fn start<R: PacketRead, W: PacketWrite>(
     inbound: EspInbound,
     counters: &Arc<Counters>,
     last_sent: &Arc<LastSent>,
-) -> Result<Halves, SessionError> {
-    let socket = Arc::new(BatchSocket::new(socket)?);
+) -> Result<Halves<R>, (SessionError, R)> {
+    let socket = match BatchSocket::new(socket) {
+        Ok(s) => Arc::new(s),
+        Err(e) => return Err((e.into(), reader)),
+    };
     let (replace_outbound, replacements) = mpsc::unbounded_channel();
+    let (stop_uplink, stop) = watch::channel(false);
     let uplink = Uplink {
         socket: socket.clone(),
         esp: outbound,
@@ -177,7 +186,8 @@ fn start<R: PacketRead, W: PacketWrite>(
         replacements,
     };
     Ok(Halves {
-        uplink: tokio::spawn(uplink.run(reader)),
+        uplink: tokio::spawn(uplink.run(reader, stop)),
+        stop_uplink,
         replace_outbound,
         downlink: Downlink {
             inbound: InboundSas::new(inbound),
@@ -189,12 +199,27 @@ fn start<R: PacketRead, W: PacketWrite>(
     })
 }
 
-fn uplink_ended(result: Result<Result<(), SessionError>, tokio::task::JoinError>) -> SessionError {
-    match result {
-        Ok(Err(e)) => e,
-        Ok(Ok(())) => SessionError::Platform("the tunnel device closed".to_owned()),
-        Err(e) => SessionError::Platform(format!("the uplink task failed: {e}")),
+/// Why the uplink ended by itself, and the reader it handed back.
+fn uplink_ended<R>(
+    joined: Result<(Result<(), SessionError>, R), tokio::task::JoinError>,
+) -> (SessionError, Option<R>) {
+    match joined {
+        Ok((Err(e), reader)) => (e, Some(reader)),
+        Ok((Ok(()), reader)) => (
+            SessionError::Platform("the tunnel device closed".to_owned()),
+            Some(reader),
+        ),
+        Err(e) => (
+            SessionError::Platform(format!("the uplink task failed: {e}")),
+            None,
+        ),
     }
+}
+
+/// Stops the uplink and takes its reader back.
+async fn stop<R>(stop_uplink: &watch::Sender<bool>, task: UplinkTask<R>) -> Option<R> {
+    let _ = stop_uplink.send(true);
+    task.await.ok().map(|(_, reader)| reader)
 }
 
 /// Why the tunnel stopped.
@@ -206,7 +231,13 @@ pub enum Ended {
     Failed(SessionError),
 }
 
-/// Runs the data path until shutdown or failure.
+/// Sending for this long without hearing anything back calls for a
+/// liveness check at once, instead of after the idle interval: a restarted
+/// or vanished SC is noticed within seconds while traffic flows.
+const SILENT_WHILE_SENDING: Duration = Duration::from_secs(5);
+
+/// Runs the data path until shutdown or failure; hands back the device's
+/// reader (unless its task died) and writer, for a reconnect.
 #[allow(clippy::too_many_arguments)]
 pub async fn run<R: PacketRead, W: PacketWrite>(
     ike: &mut IkeIo,
@@ -217,12 +248,13 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     counters: Arc<Counters>,
     shutdown: &mut watch::Receiver<bool>,
     mut on_tick: impl FnMut(&Counters),
-) -> Ended {
+) -> (Ended, Option<R>, W) {
     let sc = ike.initiator_sc();
     let last_sent = LastSent::new();
     let Halves {
         socket,
         uplink: mut uplink_task,
+        stop_uplink,
         replace_outbound,
         mut downlink,
     } = match start(
@@ -236,8 +268,9 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         &last_sent,
     ) {
         Ok(h) => h,
-        Err(e) => return Ended::Failed(e),
+        Err((e, reader)) => return (Ended::Failed(e), Some(reader), writer),
     };
+    let mut uplink_reader = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut closing = false;
     let ended = loop {
@@ -324,8 +357,18 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                     counters.keepalives.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            _ = tick.tick() => on_tick(&counters),
-            result = &mut uplink_task => break Ended::Failed(uplink_ended(result)),
+            _ = tick.tick() => {
+                if last_sent.idle() < Duration::from_secs(1) {
+                    ike.initiator
+                        .check_liveness_if_silent(Instant::now(), SILENT_WHILE_SENDING);
+                }
+                on_tick(&counters);
+            }
+            joined = &mut uplink_task => {
+                let (e, reader) = uplink_ended(joined);
+                uplink_reader = Some(reader);
+                break Ended::Failed(e);
+            }
             changed = shutdown.changed(), if !closing => {
                 if changed.is_err() || *shutdown.borrow() {
                     closing = true;
@@ -334,10 +377,13 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
             }
         }
     };
-    uplink_task.abort();
+    let reader = match uplink_reader {
+        Some(reader) => reader,
+        None => stop(&stop_uplink, uplink_task).await,
+    };
     let _ = ike.flush().await;
     on_tick(&counters);
-    ended
+    (ended, reader, writer)
 }
 
 /// Runs the data path with fixed SAs and no IKE (for benchmarks and
@@ -358,11 +404,14 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
     let Halves {
         socket,
         uplink: mut uplink_task,
+        stop_uplink,
         replace_outbound: _,
         mut downlink,
     } = start(
         socket, peer, reader, &writer, outbound, inbound, &counters, &last_sent,
-    )?;
+    )
+    .map_err(|(e, _)| e)?;
+    let mut finished = false;
     let result = loop {
         tokio::select! {
             received = socket.recv(&mut downlink.received) => {
@@ -376,7 +425,10 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
                     break Err(e.into());
                 }
             }
-            result = &mut uplink_task => break Err(uplink_ended(result)),
+            joined = &mut uplink_task => {
+                finished = true;
+                break Err(uplink_ended(joined).0);
+            }
             changed = shutdown.changed() => {
                 if changed.is_err() || *shutdown.borrow() {
                     break Ok(());
@@ -384,7 +436,9 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
             }
         }
     };
-    uplink_task.abort();
+    if !finished {
+        let _ = stop(&stop_uplink, uplink_task).await;
+    }
     result
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use softwire_core::esp::{EspCounters, EspOutbound};
 use softwire_platform::offload::Packets;
 use softwire_platform::udp::{is_lost_send, BatchSocket};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use super::{Counters, LastSent, PacketRead};
 use crate::ike_io::is_transient;
@@ -76,13 +76,32 @@ pub(super) struct Uplink {
 }
 
 impl Uplink {
-    /// Runs until the device fails or the task is aborted.
-    pub(super) async fn run<R: PacketRead>(mut self, mut device: R) -> Result<(), SessionError> {
+    /// Runs until the device fails or `stop` turns true; hands the device
+    /// back either way.
+    pub(super) async fn run<R: PacketRead>(
+        self,
+        mut device: R,
+        stop: watch::Receiver<bool>,
+    ) -> (Result<(), SessionError>, R) {
+        let result = self.carry(&mut device, stop).await;
+        (result, device)
+    }
+
+    async fn carry<R: PacketRead>(
+        mut self,
+        device: &mut R,
+        mut stop: watch::Receiver<bool>,
+    ) -> Result<(), SessionError> {
         let mut packets = Packets::new();
         let mut run = Run::new();
         let mut retired = EspCounters::default();
         loop {
-            match device.read_packets(&mut packets).await {
+            let read = tokio::select! {
+                biased;
+                _ = stop.changed() => return Ok(()),
+                read = device.read_packets(&mut packets) => read,
+            };
+            match read {
                 Ok(_) => {
                     self.counters
                         .calls

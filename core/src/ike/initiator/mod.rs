@@ -56,6 +56,8 @@ pub const IKE_PORT: u16 = 500;
 pub const NATT_PORT: u16 = 4500;
 /// Sends of our DELETE before giving up on an answer (0.5 + 1 + 2 s).
 pub const CLOSING_TRIES: u32 = 3;
+/// Sends of a liveness check before the SC counts as gone (7.5 s).
+pub const LIVENESS_TRIES: u32 = 4;
 
 /// A datagram to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -313,10 +315,11 @@ impl Initiator {
         }
         // A DELETE gets a short schedule: whoever closes should not wait
         // half a minute for an SC that is gone.
-        let tries = if pending.phase == Phase::Closing {
-            self.config.retransmit.tries.min(CLOSING_TRIES)
-        } else {
-            self.config.retransmit.tries
+        let tries = match pending.phase {
+            Phase::Closing => self.config.retransmit.tries.min(CLOSING_TRIES),
+            // 0.5 + 1 + 2 + 4 s: an SC that misses four checks is gone.
+            Phase::Liveness => self.config.retransmit.tries.min(LIVENESS_TRIES),
+            _ => self.config.retransmit.tries,
         };
         if pending.tries >= tries {
             let phase = pending.phase;

@@ -148,6 +148,23 @@ impl Initiator {
         self.start_next_want(now);
     }
 
+    /// Starts a liveness check now if nothing was heard from the SC for
+    /// `silence` (the data path calls this while it is sending: a peer
+    /// that stopped answering is then noticed within seconds, not after
+    /// the idle interval).
+    pub fn check_liveness_if_silent(&mut self, now: Instant, silence: std::time::Duration) {
+        let silent = self.last_heard.is_some_and(|heard| now >= heard + silence);
+        if !silent
+            || self.config.dpd_interval.is_none()
+            || self.in_flight.is_some()
+            || !self.wants.is_empty()
+        {
+            return;
+        }
+        self.wants.push_back(Want::Liveness);
+        self.start_next_want(now);
+    }
+
     /// Hearing from the SC (an authenticated IKE message, or ESP the data
     /// path opened) postpones the liveness check.
     pub fn note_inbound(&mut self, now: Instant) {
