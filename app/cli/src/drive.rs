@@ -51,7 +51,9 @@ pub fn drive(
                 Event::Established(e) => return Ok(Outcome::Established(e)),
                 Event::Closed(r) => return Ok(Outcome::Closed(r)),
                 // Only once established, which ends this driver.
-                Event::ChildRekeyed(_) | Event::ChildRetired { .. } => {}
+                Event::ChildRekeyed(_)
+                | Event::ChildOutbound { .. }
+                | Event::ChildRetired { .. } => {}
             }
         }
         let now = Instant::now();

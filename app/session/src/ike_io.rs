@@ -86,7 +86,9 @@ impl IkeIo {
                     Event::Closed(Err(e)) if !cancelled => return Err(e.into()),
                     Event::Closed(_) => return Err(SessionError::Cancelled),
                     // Only once established, which ends this loop.
-                    Event::ChildRekeyed(_) | Event::ChildRetired { .. } => {}
+                    Event::ChildRekeyed(_)
+                    | Event::ChildOutbound { .. }
+                    | Event::ChildRetired { .. } => {}
                 }
             }
             let deadline = self.initiator.poll_timeout();

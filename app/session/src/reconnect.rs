@@ -48,7 +48,9 @@ mod tests {
     #[test]
     fn waits_double_up_to_the_cap_with_bounded_jitter() {
         let middle = u32::MAX / 2;
-        let waits: Vec<u64> = (1..=7).map(|a| backoff(a, middle).as_secs()).collect();
+        let waits: Vec<u128> = (1..=7)
+            .map(|a| (backoff(a, middle).as_millis() + 500) / 1000)
+            .collect();
         assert_eq!(waits, vec![1, 2, 4, 8, 16, 30, 30]);
         for attempt in 1..=40 {
             let low = backoff(attempt, 0);

@@ -43,6 +43,13 @@ impl InboundSas {
         }
     }
 
+    /// Whether the SA with inbound SPI `spi` has delivered anything.
+    pub(super) fn has_traffic(&self, spi: u32) -> bool {
+        self.sas
+            .iter()
+            .any(|sa| sa.spi() == spi && sa.counters().packets_in > 0)
+    }
+
     /// The SA an ESP packet names by its SPI; the current one (which
     /// counts it as unknown) when none does.
     fn for_packet(&mut self, esp: &[u8]) -> Option<&mut EspInbound> {

@@ -216,6 +216,17 @@ fn uplink_ended<R>(
     }
 }
 
+/// The staged outbound SA if it is the one with inbound SPI `spi_in`.
+fn take_staged(staged: &mut Option<(u32, EspOutbound)>, spi_in: u32) -> Option<EspOutbound> {
+    match staged.take() {
+        Some((spi, outbound)) if spi == spi_in => Some(outbound),
+        other => {
+            *staged = other;
+            None
+        }
+    }
+}
+
 /// Stops the uplink and takes its reader back.
 async fn stop<R>(stop_uplink: &watch::Sender<bool>, task: UplinkTask<R>) -> Option<R> {
     let _ = stop_uplink.send(true);
@@ -271,6 +282,8 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         Err((e, reader)) => return (Ended::Failed(e), Some(reader), writer),
     };
     let mut uplink_reader = None;
+    // A rekeyed outbound SA waiting to be sent on (by its inbound SPI).
+    let mut staged: Option<(u32, EspOutbound)> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut closing = false;
     let ended = loop {
@@ -293,9 +306,10 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                         EspInbound::from_child(&child),
                     ) {
                         (Ok(outbound), Ok(inbound)) => {
-                            // Inbound first: the SC may already send on it.
+                            // Inbound at once: the SC may already send on
+                            // it. Outbound when the engine says so.
                             downlink.inbound.add(inbound);
-                            let _ = replace_outbound.send(outbound);
+                            staged = Some((child.spi_in, outbound));
                             counters.rekeys.fetch_add(1, Ordering::Relaxed);
                         }
                         (Err(e), _) | (_, Err(e)) => {
@@ -303,6 +317,11 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                                 "the rekeyed CHILD_SA cannot be used: {e}"
                             ))));
                         }
+                    }
+                }
+                Event::ChildOutbound { spi_in } => {
+                    if let Some(outbound) = take_staged(&mut staged, spi_in) {
+                        let _ = replace_outbound.send(outbound);
                     }
                 }
                 Event::ChildRetired { spi_in } => downlink.inbound.retire(spi_in),
@@ -342,6 +361,14 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 if delivered > 0 {
                     // ESP from the SC: it is alive, no liveness check due.
                     ike.initiator.note_inbound(now);
+                    // ESP on a staged SA: the SC has it, we may send on it.
+                    let arrived = staged
+                        .as_ref()
+                        .map(|(spi, _)| *spi)
+                        .filter(|spi| downlink.inbound.has_traffic(*spi));
+                    if let Some(outbound) = arrived.and_then(|spi| take_staged(&mut staged, spi)) {
+                        let _ = replace_outbound.send(outbound);
+                    }
                 }
                 if let Err(e) = writer.write_batch(&mut downlink.writes).await {
                     break Ended::Failed(e.into());

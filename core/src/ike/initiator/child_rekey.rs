@@ -197,15 +197,20 @@ impl Initiator {
             // Theirs is redundant: the SC deletes it; ours takes over.
             self.retiring.push(theirs);
         }
-        self.install(now, ours, rekey.old);
+        // We started this rekey: the SC installed its inbound half before
+        // answering, so we may send on it at once.
+        self.install(now, ours, rekey.old, true);
         if self.retiring.contains(&rekey.old) {
             self.wants.push_back(Want::DeleteChild(rekey.old));
         }
         Ok(())
     }
 
-    /// Makes `child` the current CHILD_SA, `old` retiring.
-    fn install(&mut self, now: Instant, child: ChildSa, old: Retiring) {
+    /// Makes `child` the current CHILD_SA, `old` retiring. With `send_now`
+    /// the data path sends on it at once; otherwise (the SC started the
+    /// rekey) once the SC deletes the old SA, since the SC may install its
+    /// inbound half only when it has our answer (RFC 7296 §2.8).
+    fn install(&mut self, now: Instant, child: ChildSa, old: Retiring, send_now: bool) {
         let rekey_at = now + self.rekey_delay();
         self.child = Some(CurrentChild {
             spi_in: child.spi_in,
@@ -218,7 +223,14 @@ impl Initiator {
         if !self.retiring.contains(&old) {
             self.retiring.push(old);
         }
+        let spi_in = child.spi_in;
         self.events.push_back(Event::ChildRekeyed(Box::new(child)));
+        if send_now {
+            self.send_later = None;
+            self.events.push_back(Event::ChildOutbound { spi_in });
+        } else {
+            self.send_later = Some(spi_in);
+        }
     }
 
     /// The SC's CREATE_CHILD_SA: a rekey of the current CHILD_SA is
@@ -339,7 +351,7 @@ impl Initiator {
             }
         }
         // The SC deletes the old SA once it has our answer.
-        self.install(now, child, old);
+        self.install(now, child, old, false);
         Ok(answer)
     }
 
@@ -378,6 +390,7 @@ impl Initiator {
                 self.events.push_back(Event::ChildRetired {
                     spi_in: gone.spi_in,
                 });
+                self.release_outbound();
             } else if let Some(child) = self.child.as_ref().filter(|c| c.spi_out == spi) {
                 ours.push(child.spi_in);
                 current_gone = true;
@@ -386,8 +399,17 @@ impl Initiator {
         (ours, current_gone)
     }
 
+    /// The SA the SC made in its rekey may carry our traffic now that the
+    /// one it replaced is gone.
+    fn release_outbound(&mut self) {
+        if let Some(spi_in) = self.send_later.take() {
+            self.events.push_back(Event::ChildOutbound { spi_in });
+        }
+    }
+
     /// Our DELETE of a CHILD_SA was answered.
     pub(super) fn child_deleted(&mut self, gone: Retiring) {
+        self.release_outbound();
         self.retiring.retain(|r| *r != gone);
         self.events.push_back(Event::ChildRetired {
             spi_in: gone.spi_in,

@@ -76,9 +76,16 @@ pub enum Event {
     /// The IKE SA and the first CHILD_SA are up.
     Established(Box<Established>),
     /// A new CHILD_SA replaces the current one (a rekey by either side,
-    /// RFC 7296 §1.3.3): send with it from now on and accept ESP on it; keep
-    /// accepting ESP on the old one until [`Event::ChildRetired`].
+    /// RFC 7296 §1.3.3): accept ESP on it from now on, and keep accepting
+    /// ESP on the old one until [`Event::ChildRetired`]. Keep sending on the
+    /// old one until [`Event::ChildOutbound`] names this one (or ESP
+    /// arrives on it).
     ChildRekeyed(Box<ChildSa>),
+    /// Send on the CHILD_SA with this inbound SPI from now on.
+    ChildOutbound {
+        /// Our inbound SPI of that CHILD_SA.
+        spi_in: u32,
+    },
     /// A replaced CHILD_SA is deleted on both sides: ESP for our inbound
     /// SPI `spi_in` will no longer come (stragglers may, briefly).
     ChildRetired {
@@ -171,6 +178,8 @@ pub struct Initiator {
     rekey: Option<ChildRekey>,
     /// Replaced CHILD_SAs not yet deleted.
     retiring: Vec<Retiring>,
+    /// The CHILD_SA (by our inbound SPI) the SC rekeyed, not yet sent on.
+    send_later: Option<u32>,
     /// Requests waiting for the window.
     wants: VecDeque<Want>,
     /// The request of [`Initiator::wants`] in flight.
@@ -233,6 +242,7 @@ impl Initiator {
             child: None,
             rekey: None,
             retiring: Vec::new(),
+            send_later: None,
             wants: VecDeque::new(),
             in_flight: None,
             last_heard: None,

@@ -46,6 +46,16 @@ fn rekeyed(h: &Harness) -> Vec<&ChildSa> {
         .collect()
 }
 
+fn outbound(h: &Harness) -> Vec<u32> {
+    h.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::ChildOutbound { spi_in } => Some(*spi_in),
+            _ => None,
+        })
+        .collect()
+}
+
 fn retired(h: &Harness) -> Vec<u32> {
     h.events
         .iter()
@@ -113,6 +123,9 @@ fn our_rekey_comes_at_the_lifetime_and_retires_the_old_sa() {
         assert_eq!(expected.rekeyed_from, Some(first));
         same_child(new[0], &expected.client_view());
         carries_esp(new[0], &expected.sc_view());
+        // We started it: the SC installed its inbound half before
+        // answering, so we send on the new SA at once.
+        assert_eq!(outbound(&h), vec![new[0].spi_in]);
         // The old one was deleted on both sides, then reported retired.
         assert!(h.sc.children[0].deleted);
         assert_eq!(retired(&h), vec![first]);
@@ -147,6 +160,9 @@ fn the_scs_rekey_is_answered_and_its_delete_retires_the_old_sa() {
         same_child(ours, &theirs.client_view());
         carries_esp(ours, &theirs.sc_view());
     }
+    // The SC started these: we keep sending on the old SA until it goes
+    // (RFC 7296 §2.8), since the SC may not have installed the new one yet.
+    assert!(outbound(&h).is_empty());
     // The SC deletes the two replaced SAs (by its inbound SPIs): we answer
     // with ours and retire them; the connection stays up.
     let old: Vec<u32> = h.sc.children[..2].iter().map(|c| c.sc_spi).collect();
@@ -164,6 +180,8 @@ fn the_scs_rekey_is_answered_and_its_delete_retires_the_old_sa() {
     assert_eq!(d.esp_spis(), vec![first, h.sc.children[1].client_spi]);
     h.pump();
     assert_eq!(retired(&h), vec![first, h.sc.children[1].client_spi]);
+    // Now the newest one carries our traffic.
+    assert_eq!(outbound(&h), vec![h.sc.children[2].client_spi]);
     assert_eq!(h.initiator.phase(), Some(Phase::Established));
 }
 
@@ -339,6 +357,6 @@ fn an_sc_that_stops_answering_is_declared_gone() {
         panic!("{:?}", h.closed());
     };
     assert_eq!(*phase, Phase::Liveness);
-    assert_eq!(*tries, RetransmitPolicy::DEFAULT.tries);
+    assert_eq!(*tries, crate::ike::initiator::LIVENESS_TRIES);
     println!("declared gone after {:?}", h.now - start);
 }
