@@ -129,6 +129,11 @@ impl Session<'_> {
             };
             let up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
             (self.progress)(Progress::Up(Box::new(up.clone())));
+            // At once, not at the next tick: "reconnecting" must not linger.
+            write_status(
+                state_dir,
+                &status_up(&name, &up, since_unix, &counters.snapshot(), &counters),
+            );
             let Some(device_reader) = reader.take() else {
                 break Err(SessionError::Platform(
                     "the tunnel device's reader was lost".to_owned(),
