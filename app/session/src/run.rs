@@ -128,12 +128,13 @@ impl Session<'_> {
                 Err(e) => break Err(e),
             };
             let up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
-            (self.progress)(Progress::Up(Box::new(up.clone())));
-            // At once, not at the next tick: "reconnecting" must not linger.
+            // At once, not at the next tick (and before anyone is told it
+            // is up): "reconnecting" must not linger.
             write_status(
                 state_dir,
                 &status_up(&name, &up, since_unix, &counters.snapshot(), &counters),
             );
+            (self.progress)(Progress::Up(Box::new(up.clone())));
             let Some(device_reader) = reader.take() else {
                 break Err(SessionError::Platform(
                     "the tunnel device's reader was lost".to_owned(),
