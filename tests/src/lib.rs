@@ -6,3 +6,4 @@ pub mod lab;
 pub mod pair;
 pub mod pair_lab;
 pub mod pcap;
+pub mod session;

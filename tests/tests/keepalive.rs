@@ -18,14 +18,13 @@
 
 use std::time::Duration;
 
-use softwire_lab::client::Client;
 use softwire_lab::lab::Lab;
+use softwire_lab::session::{connect_eap, eap_profile, sas_on_sc, site_answers, status};
 
 /// The SC's view of our SAs: the IKE SPIs and CHILD_SA SPI lines.
 fn sa_ids(lab: &Lab) -> Vec<String> {
-    let sas =
-        String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout).into_owned();
-    sas.lines()
+    sas_on_sc(lab)
+        .lines()
         .filter(|l| l.contains("ESTABLISHED") || l.trim_start().starts_with("in "))
         .map(|l| {
             l.split_whitespace()
@@ -63,51 +62,11 @@ fn idle_for_two_minutes(drop_keepalives: bool) -> (usize, bool, u64) {
             .status
             .success());
     }
-    let profile = lab.dir.join("profile.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
-             [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n[rekey]\ndpd_seconds = 0\n",
-            lab.get("LAB_SC_ADDR"),
-            lab.get("LAB_SC_ID"),
-            lab.get("LAB_CA_CERT_PEM"),
-            lab.get("LAB_EAP_ID"),
-        ),
-    )
-    .unwrap();
-    let state = lab.dir.join("client-state");
-    let mut client = Client::connect(
-        &lab,
-        &profile,
-        Some(lab.get("LAB_EAP_PASSWORD_FILE")),
-        &state,
-    )
-    .unwrap();
-    client
-        .wait_for("Connected in", Duration::from_secs(15))
-        .unwrap();
-    let ping = |count: &str| {
-        lab.exec(
-            "hotspot",
-            "ping",
-            &[
-                "-c",
-                count,
-                "-i",
-                "0.2",
-                "-W",
-                "1",
-                lab.get("LAB_SITE_ADDR4"),
-            ],
-        )
-        .unwrap()
-    };
-    assert!(ping("1").status.success());
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"), "[rekey]\ndpd_seconds = 0\n");
+    let (mut client, state) = connect_eap(&lab, &profile);
+    assert!(site_answers(&lab));
     let before = sa_ids(&lab);
-    let status: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
-    let inner = status["inner_ipv4"].as_str().unwrap().to_owned();
+    let inner = status(&state)["inner_ipv4"].as_str().unwrap().to_owned();
 
     // Four NAT timeouts of silence.
     std::thread::sleep(Duration::from_secs(120));
@@ -119,9 +78,7 @@ fn idle_for_two_minutes(drop_keepalives: bool) -> (usize, bool, u64) {
     println!("{text}");
     let answered = text.matches("bytes from").count();
     let same_sas = sa_ids(&lab) == before;
-    let status: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
-    let keepalives = status["keepalives"].as_u64().unwrap();
+    let keepalives = status(&state)["keepalives"].as_u64().unwrap();
     println!("answered {answered}/3, same SAs {same_sas}, keepalives sent {keepalives}");
     client.signal("INT");
     client.wait_exit(Duration::from_secs(10)).unwrap();

@@ -11,27 +11,10 @@
     clippy::print_stdout
 )]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use softwire_lab::client::Client;
 use softwire_lab::lab::Lab;
-
-/// An EAP profile with our CHILD_SA and IKE SA lifetimes.
-fn profile(lab: &Lab, child_seconds: u64, ike_seconds: u64) -> PathBuf {
-    let path = lab.dir.join("profile.toml");
-    let body = format!(
-        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
-         [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n\
-         [rekey]\nchild_seconds = {child_seconds}\nike_seconds = {ike_seconds}\n",
-        lab.get("LAB_SC_ADDR"),
-        lab.get("LAB_SC_ID"),
-        lab.get("LAB_CA_CERT_PEM"),
-        lab.get("LAB_EAP_ID"),
-    );
-    std::fs::write(&path, body).unwrap();
-    path
-}
+use softwire_lab::session::{connect_eap, eap_profile, settle_to_one_sa_pair, status};
 
 /// Connects, pings the site every 10 ms for `seconds`, and returns the
 /// client's status; asserts no ping was lost and that the SC is left with
@@ -42,17 +25,12 @@ fn ping_through_rekeys(
     ike_seconds: u64,
     seconds: u64,
 ) -> serde_json::Value {
-    let state = lab.dir.join("client-state");
-    let mut client = Client::connect(
+    let profile = eap_profile(
         lab,
-        &profile(lab, child_seconds, ike_seconds),
-        Some(lab.get("LAB_EAP_PASSWORD_FILE")),
-        &state,
-    )
-    .unwrap();
-    client
-        .wait_for("Connected in", Duration::from_secs(15))
-        .unwrap();
+        lab.get("LAB_SC_ADDR"),
+        &format!("[rekey]\nchild_seconds = {child_seconds}\nike_seconds = {ike_seconds}\n"),
+    );
+    let (mut client, state) = connect_eap(lab, &profile);
     let count = (seconds * 100).to_string();
     let out = lab
         .exec(
@@ -76,19 +54,9 @@ fn ping_through_rekeys(
         summary.contains(&format!("{count} packets transmitted, {count} received")),
         "pings were lost across rekeys:\n{summary}"
     );
-    let status: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(state.join("status.json")).unwrap()).unwrap();
-    // One IKE SA with one installed CHILD_SA: every replaced one deleted
-    // (a rekey may be under way at this instant: look a few times).
-    let mut sas = String::new();
-    for _ in 0..30 {
-        sas = String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout)
-            .into_owned();
-        if sas.matches("ESTABLISHED").count() == 1 && sas.matches("INSTALLED").count() == 1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let status = status(&state);
+    // One IKE SA with one installed CHILD_SA: every replaced one deleted.
+    let sas = settle_to_one_sa_pair(lab);
     println!("{sas}");
     assert_eq!(sas.matches("ESTABLISHED").count(), 1, "{sas}");
     assert_eq!(sas.matches("INSTALLED").count(), 1, "{sas}");

@@ -10,25 +10,12 @@
     clippy::print_stdout
 )]
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use softwire_lab::client::{softwire_binary, Client};
 use softwire_lab::lab::Lab;
 use softwire_lab::pcap::udp_datagrams;
-
-fn eap_profile(lab: &Lab, sc_address: &str) -> PathBuf {
-    let path = lab.dir.join("profile.toml");
-    let body = format!(
-        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n[auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n",
-        sc_address,
-        lab.get("LAB_SC_ID"),
-        lab.get("LAB_CA_CERT_PEM"),
-        lab.get("LAB_EAP_ID"),
-    );
-    std::fs::write(&path, body).unwrap();
-    path
-}
+use softwire_lab::session::{eap_profile, sas_on_sc};
 
 fn snapshot(lab: &Lab) -> String {
     String::from_utf8_lossy(&lab.run(&["snapshot", "hotspot"]).unwrap().stdout).into_owned()
@@ -73,10 +60,6 @@ fn ping_site(lab: &Lab, target: &str, count: &str, v6: bool) {
     hotspot_ok(lab, "ping", &args);
 }
 
-fn sas_on_sc(lab: &Lab) -> String {
-    String::from_utf8_lossy(&lab.run(&["swanctl", "--list-sas"]).unwrap().stdout).into_owned()
-}
-
 #[test]
 fn eap_tunnel_carries_ipv4_and_ipv6_and_leaves_nothing_behind() {
     let lab = Lab::up().unwrap();
@@ -86,7 +69,7 @@ fn eap_tunnel_carries_ipv4_and_ipv6_and_leaves_nothing_behind() {
     assert!(capture.status().unwrap().success());
 
     let state = lab.dir.join("client-state");
-    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"));
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"), "");
     let mut client = Client::connect(
         &lab,
         &profile,
@@ -168,7 +151,7 @@ fn sigterm_after_the_sc_died_still_leaves_nothing_behind() {
     let lab = Lab::up().unwrap();
     let before = snapshot(&lab);
     let state = lab.dir.join("client-state");
-    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"));
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"), "");
     let mut client = Client::connect(
         &lab,
         &profile,
@@ -198,7 +181,7 @@ fn ipv4_in_ipv6_over_an_ipv6_only_outer_path() {
     let lab = Lab::up_with(&[("LAB_OUTER", "ipv6")]).unwrap();
     let before = snapshot(&lab);
     let state = lab.dir.join("client-state");
-    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR6"));
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR6"), "");
     let mut client = Client::connect(
         &lab,
         &profile,
@@ -224,7 +207,7 @@ fn a_killed_client_is_cleaned_up_by_the_next_start() {
     let lab = Lab::up().unwrap();
     let before = snapshot(&lab);
     let state = lab.dir.join("client-state");
-    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"));
+    let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"), "");
     let secret = Some(lab.get("LAB_EAP_PASSWORD_FILE"));
     let mut client = Client::connect(&lab, &profile, secret, &state).unwrap();
     client

@@ -37,6 +37,19 @@ pub(super) struct CurrentChild {
     pub rekey_at: Instant,
 }
 
+impl CurrentChild {
+    fn of(child: &ChildSa, rekey_at: Instant) -> Self {
+        Self {
+            spi_in: child.spi_in,
+            spi_out: child.spi_out,
+            suite: child.suite,
+            local_ts: child.local_ts.clone(),
+            remote_ts: child.remote_ts.clone(),
+            rekey_at,
+        }
+    }
+}
+
 /// A replaced CHILD_SA waiting for its DELETE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Retiring {
@@ -68,14 +81,7 @@ impl Initiator {
                 .ike_lifetime
                 .rekey_delay(u32::from_be_bytes(random)),
         );
-        self.child = Some(CurrentChild {
-            spi_in: child.spi_in,
-            spi_out: child.spi_out,
-            suite: child.suite,
-            local_ts: child.local_ts.clone(),
-            remote_ts: child.remote_ts.clone(),
-            rekey_at,
-        });
+        self.child = Some(CurrentChild::of(child, rekey_at));
     }
 
     fn rekey_delay(&self) -> Duration {
@@ -212,14 +218,7 @@ impl Initiator {
     /// inbound half only when it has our answer (RFC 7296 §2.8).
     fn install(&mut self, now: Instant, child: ChildSa, old: Retiring, send_now: bool) {
         let rekey_at = now + self.rekey_delay();
-        self.child = Some(CurrentChild {
-            spi_in: child.spi_in,
-            spi_out: child.spi_out,
-            suite: child.suite,
-            local_ts: child.local_ts.clone(),
-            remote_ts: child.remote_ts.clone(),
-            rekey_at,
-        });
+        self.child = Some(CurrentChild::of(&child, rekey_at));
         if !self.retiring.contains(&old) {
             self.retiring.push(old);
         }

@@ -3,14 +3,10 @@
 //! DELETE of the old one under its own SPIs and keys, a lost answer to that
 //! DELETE, a refusal, the SC's own request, and several rekeys in a row.
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::fake_child::ipv4_packet;
-use super::fake_sc::Script;
+use super::child_checks::{carries_esp, rekeyed, same_child, up};
 use super::*;
-use crate::esp::{EspInbound, EspOutbound};
-use crate::ike::child::ChildSa;
 use crate::ike::header::{Header, Spi};
 use crate::ike::initiator::{Lifetime, Phase, CLOSING_TRIES};
 use crate::ike::payload::{Delete, Notify, Payload};
@@ -40,23 +36,6 @@ fn config(child_life: Duration) -> InitiatorConfig {
     config
 }
 
-fn up(config: InitiatorConfig) -> Harness {
-    let mut h = Harness::new(config, Script::psk(PSK));
-    h.pump();
-    assert!(h.established().is_some(), "{:?}", h.closed());
-    h
-}
-
-fn rekeyed(h: &Harness) -> Vec<&ChildSa> {
-    h.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::ChildRekeyed(c) => Some(c.as_ref()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The requests the SC received from index `from` of `received` on:
 /// exchange, message ID and IKE SPIs.
 fn requests(h: &Harness, from: usize) -> Vec<(ExchangeType, u32, (Spi, Spi))> {
@@ -82,44 +61,6 @@ fn sc_liveness_check(h: &mut Harness) -> Header {
     assert!(m.header.flags.response());
     assert_eq!((m.header.spi_i, m.header.spi_r), h.sc.ike_spis());
     m.header
-}
-
-/// ESP crosses both ways between our view of a CHILD_SA and the SC's.
-fn carries_esp(ours: &ChildSa, theirs: &ChildSa) {
-    let packet = ipv4_packet(
-        Ipv4Addr::new(203, 0, 113, 129),
-        Ipv4Addr::new(203, 0, 113, 10),
-    );
-    let mut wire = Vec::new();
-    let mut plain = Vec::new();
-    EspOutbound::from_child(ours)
-        .unwrap()
-        .seal(&packet, &mut wire)
-        .unwrap();
-    EspInbound::from_child(theirs)
-        .unwrap()
-        .open(&wire, None, &mut plain)
-        .unwrap();
-    assert_eq!(plain, packet);
-    let reply = ipv4_packet(
-        Ipv4Addr::new(203, 0, 113, 10),
-        Ipv4Addr::new(203, 0, 113, 129),
-    );
-    EspOutbound::from_child(theirs)
-        .unwrap()
-        .seal(&reply, &mut wire)
-        .unwrap();
-    EspInbound::from_child(ours)
-        .unwrap()
-        .open(&wire, None, &mut plain)
-        .unwrap();
-    assert_eq!(plain, reply);
-}
-
-fn same_child(ours: &ChildSa, expected: &ChildSa) {
-    assert_eq!(ours.spi_in, expected.spi_in);
-    assert_eq!(ours.spi_out, expected.spi_out);
-    assert_eq!(ours.suite, expected.suite);
 }
 
 /// The old SA's DELETE as the SC opened it with the old SA's keys.

@@ -9,6 +9,7 @@
 )]
 
 mod certificates;
+mod child_checks;
 mod fake_child;
 mod fake_sc;
 mod ike_rekeying;

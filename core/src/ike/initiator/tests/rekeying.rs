@@ -3,15 +3,12 @@
 //! the SC's, refusals, a collision of both, deletes from either side, and
 //! an SC that stops answering.
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use super::fake_child::ipv4_packet;
-use super::fake_sc::{Script, FIRST_CHILD_SPI};
+use super::child_checks::{carries_esp, rekeyed, same_child, up};
+use super::fake_sc::FIRST_CHILD_SPI;
 use super::*;
 use crate::crypto::DhGroup;
-use crate::esp::{EspInbound, EspOutbound};
-use crate::ike::child::ChildSa;
 use crate::ike::initiator::{InitiatorError, Lifetime, Phase};
 use crate::ike::payload::{Delete, Payload};
 use crate::ike::types::{ExchangeType, NotifyType};
@@ -27,23 +24,6 @@ fn config(pfs: Option<DhGroup>, dpd: Option<Duration>) -> InitiatorConfig {
     config.child_pfs = pfs;
     config.dpd_interval = dpd;
     config
-}
-
-fn up(config: InitiatorConfig) -> Harness {
-    let mut h = Harness::new(config, Script::psk(PSK));
-    h.pump();
-    assert!(h.established().is_some(), "{:?}", h.closed());
-    h
-}
-
-fn rekeyed(h: &Harness) -> Vec<&ChildSa> {
-    h.events
-        .iter()
-        .filter_map(|e| match e {
-            Event::ChildRekeyed(c) => Some(c.as_ref()),
-            _ => None,
-        })
-        .collect()
 }
 
 fn outbound(h: &Harness) -> Vec<u32> {
@@ -64,44 +44,6 @@ fn retired(h: &Harness) -> Vec<u32> {
             _ => None,
         })
         .collect()
-}
-
-/// ESP crosses both ways between our view of a CHILD_SA and the SC's.
-fn carries_esp(ours: &ChildSa, theirs: &ChildSa) {
-    let packet = ipv4_packet(
-        Ipv4Addr::new(203, 0, 113, 129),
-        Ipv4Addr::new(203, 0, 113, 10),
-    );
-    let mut wire = Vec::new();
-    let mut plain = Vec::new();
-    EspOutbound::from_child(ours)
-        .unwrap()
-        .seal(&packet, &mut wire)
-        .unwrap();
-    EspInbound::from_child(theirs)
-        .unwrap()
-        .open(&wire, None, &mut plain)
-        .unwrap();
-    assert_eq!(plain, packet);
-    let reply = ipv4_packet(
-        Ipv4Addr::new(203, 0, 113, 10),
-        Ipv4Addr::new(203, 0, 113, 129),
-    );
-    EspOutbound::from_child(theirs)
-        .unwrap()
-        .seal(&reply, &mut wire)
-        .unwrap();
-    EspInbound::from_child(ours)
-        .unwrap()
-        .open(&wire, None, &mut plain)
-        .unwrap();
-    assert_eq!(plain, reply);
-}
-
-fn same_child(ours: &ChildSa, expected: &ChildSa) {
-    assert_eq!(ours.spi_in, expected.spi_in);
-    assert_eq!(ours.spi_out, expected.spi_out);
-    assert_eq!(ours.suite, expected.suite);
 }
 
 #[test]
