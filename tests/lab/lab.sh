@@ -33,6 +33,8 @@
 #        LAB_SC_DPD=0s (the SC's liveness checks; default 30s),
 #        LAB_NAT_UDP_TIMEOUT=30 (seconds the NAT keeps an idle UDP mapping),
 #        LAB_NAT_RANDOM_PORTS=1 (each new NAT mapping gets a random port),
+#        LAB_NAT_DROP_FRAGMENTS=1 (the NAT drops IPv4 fragments),
+#        LAB_RSA_BITS=4096 (RSA key size of the lab's certificates; default 2048),
 #        CAPTURE_FILTER (capture start; '' = everything)
 set -euo pipefail
 

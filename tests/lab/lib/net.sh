@@ -163,6 +163,19 @@ net_outer4_up() {
     render "$LAB_CONF/nat.nft.tmpl" "$LAB_DIR/nat.nft" \
         HOT_NET4="$HOT_NET4" MASQ_FLAGS="$masq_flags"
     nsx "$NS_NAT" nft -f "$LAB_DIR/nat.nft"
+    if [[ "${LAB_NAT_DROP_FRAGMENTS:-0}" == 1 ]]; then
+        # A router that drops IP fragments, before conntrack reassembles
+        # them (defragmentation runs at priority -400).
+        nsx "$NS_NAT" nft -f - <<EOF
+table ip lab_fragments {
+    counter dropped { }
+    chain prerouting {
+        type filter hook prerouting priority -450; policy accept;
+        ip frag-off & 0x3fff != 0 counter name dropped drop
+    }
+}
+EOF
+    fi
     if [[ -n "${LAB_NAT_UDP_TIMEOUT:-}" ]]; then
         # A hotspot that forgets idle UDP mappings quickly.
         nsx "$NS_NAT" sysctl -qw \

@@ -10,11 +10,12 @@ PKI_DIR="$LAB_DIR/pki"
 CA_DN="C=US, O=Softwire Lab, CN=Softwire Lab Root CA"
 ROGUE_CA_DN="CN=Rogue CA"
 
-# pki_key TYPE OUT_PEM : generate a private key (rsa 2048 or ecdsa P-256)
+# pki_key TYPE OUT_PEM : generate a private key (rsa 2048, or LAB_RSA_BITS,
+# or ecdsa P-256)
 pki_key() {
     local type="$1" out="$2"
     case "$type" in
-        rsa) pki --gen --type rsa --size 2048 --outform pem >"$out" 2>>"$PKI_DIR/pki.log" ;;
+        rsa) pki --gen --type rsa --size "${LAB_RSA_BITS:-2048}" --outform pem >"$out" 2>>"$PKI_DIR/pki.log" ;;
         ecdsa) pki --gen --type ecdsa --size 256 --outform pem >"$out" 2>>"$PKI_DIR/pki.log" ;;
         *) die "key type must be rsa or ecdsa, got '$type'" ;;
     esac
