@@ -15,7 +15,7 @@ use std::time::Duration;
 use softwire_lab::client::{softwire_binary, Client};
 use softwire_lab::lab::Lab;
 use softwire_lab::pcap::udp_datagrams;
-use softwire_lab::session::{eap_profile, sas_on_sc};
+use softwire_lab::session::{connect_eap, eap_profile, sas_on_sc};
 
 fn snapshot(lab: &Lab) -> String {
     String::from_utf8_lossy(&lab.run(&["snapshot", "hotspot"]).unwrap().stdout).into_owned()
@@ -150,18 +150,8 @@ fn eap_tunnel_carries_ipv4_and_ipv6_and_leaves_nothing_behind() {
 fn sigterm_after_the_sc_died_still_leaves_nothing_behind() {
     let lab = Lab::up().unwrap();
     let before = snapshot(&lab);
-    let state = lab.dir.join("client-state");
     let profile = eap_profile(&lab, lab.get("LAB_SC_ADDR"), "");
-    let mut client = Client::connect(
-        &lab,
-        &profile,
-        Some(lab.get("LAB_EAP_PASSWORD_FILE")),
-        &state,
-    )
-    .unwrap();
-    client
-        .wait_for("Connected in", Duration::from_secs(15))
-        .unwrap();
+    let (mut client, _state) = connect_eap(&lab, &profile);
     ping_site(&lab, lab.get("LAB_SITE_ADDR4"), "1", false);
     // The SC dies without a word.
     let charon = lab.get("LAB_CHARON_PID").to_owned();
