@@ -347,6 +347,7 @@ fn status_up(
         "rekeys": shared.rekeys.load(std::sync::atomic::Ordering::Relaxed),
         "ike_rekeys": shared.ike_rekeys.load(std::sync::atomic::Ordering::Relaxed),
         "liveness_checks": shared.liveness_checks.load(std::sync::atomic::Ordering::Relaxed),
+        "rekey_collisions": shared.rekey_collisions.load(std::sync::atomic::Ordering::Relaxed),
     })
 }
 

@@ -74,6 +74,8 @@ pub struct Counters {
     pub ike_rekeys: AtomicU64,
     /// Liveness checks sent after silence from the SC.
     pub liveness_checks: AtomicU64,
+    /// CHILD_SA rekeys of the SC that crossed one of ours.
+    pub rekey_collisions: AtomicU64,
     /// System calls on the hot path, to tell how well batching works.
     pub calls: CallCounters,
 }
@@ -335,6 +337,9 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         counters
             .liveness_checks
             .store(stats.liveness_checks, Ordering::Relaxed);
+        counters
+            .rekey_collisions
+            .store(stats.rekey_collisions, Ordering::Relaxed);
         if let Some(f) = finished {
             break f;
         }

@@ -337,17 +337,16 @@ impl Initiator {
             spi_in: current.spi_in,
             spi_out: current.spi_out,
         };
-        if let Some(ours) = self.rekey.as_mut() {
-            if ours.old == old {
-                ours.collision = Some((
-                    request.nonce.0.clone(),
-                    nonce,
-                    Retiring {
-                        spi_in: child.spi_in,
-                        spi_out: child.spi_out,
-                    },
-                ));
-            }
+        if let Some(ours) = self.rekey.as_mut().filter(|ours| ours.old == old) {
+            ours.collision = Some((
+                request.nonce.0.clone(),
+                nonce,
+                Retiring {
+                    spi_in: child.spi_in,
+                    spi_out: child.spi_out,
+                },
+            ));
+            self.stats.rekey_collisions += 1;
         }
         // The SC deletes the old SA once it has our answer.
         self.install(now, child, old, false);

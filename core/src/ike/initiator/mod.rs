@@ -146,6 +146,8 @@ pub struct Stats {
     pub failed_rekeys: u64,
     /// IKE SA rekeys completed.
     pub ike_rekeys: u64,
+    /// CHILD_SA rekeys of the SC that crossed one of ours (RFC 7296 §2.8.1).
+    pub rekey_collisions: u64,
 }
 
 enum State {
