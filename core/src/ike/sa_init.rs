@@ -39,7 +39,7 @@ pub struct SaInitRequest<'a> {
 
 /// The address hashed into a forced NAT_DETECTION_SOURCE_IP: no real
 /// sender has it, so the SC's check can never match.
-const UNMATCHABLE_SOURCE: SocketAddr =
+pub(crate) const UNMATCHABLE_SOURCE: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 0);
 
 /// The hash algorithms we accept in RFC 7427 signatures; IDENTITY is

@@ -25,6 +25,8 @@ pub enum Phase {
     Rekeying,
     /// Checking that the SC is still there.
     Liveness,
+    /// Moving the SAs to a new address (MOBIKE).
+    Roaming,
 }
 
 impl std::fmt::Display for Phase {
@@ -36,6 +38,7 @@ impl std::fmt::Display for Phase {
             Self::Closing => "closing",
             Self::Rekeying => "a CHILD_SA rekey",
             Self::Liveness => "a liveness check",
+            Self::Roaming => "an address update (MOBIKE)",
         })
     }
 }

@@ -196,7 +196,7 @@ impl Initiator {
         out.push(Payload::TsResponder(selectors(&self.config.remote_ts)));
         // RFC 7296 §2.4: the SC may drop any older SAs with us.
         out.push(Payload::Notify(Notify::flag(NotifyType::InitialContact)));
-        // RFC 4555 §3.3: we can move between addresses.
+        // RFC 4555 §3.2: we can move between addresses.
         out.push(Payload::Notify(Notify::flag(NotifyType::MobikeSupported)));
         out
     }
@@ -208,13 +208,17 @@ impl Initiator {
         payloads: Vec<Payload>,
     ) {
         match self.auth_round(now, &mut auth, &payloads) {
-            Ok(Some(established)) => {
+            Ok(Some(mut established)) => {
+                self.mobike_negotiated(&payloads);
+                established.mobike = self.mobike.enabled;
                 self.state = State::Established(Box::new(auth.into_sa()));
                 self.track_child(now, &established.child);
                 self.note_inbound(now);
                 self.events.push_back(Event::Phase(Phase::Established));
                 self.events
                     .push_back(Event::Established(Box::new(established)));
+                // A NAT check, with MOBIKE.
+                self.start_next_want(now);
             }
             Ok(None) => {
                 // Another round is out (EAP, or our MSK-based AUTH).
@@ -510,6 +514,7 @@ impl Initiator {
             nat: sa.nat,
             sc_identity,
             sc_address: self.remote,
+            mobike: false,
         })
     }
 }

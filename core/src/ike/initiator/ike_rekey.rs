@@ -162,6 +162,7 @@ impl Initiator {
         self.next_message_id = 0;
         self.peer = PeerWindow::default();
         self.stats.ike_rekeys += 1;
+        self.mobike_rekeyed();
         self.ike_rekey_at = Some(now + self.config.ike_lifetime.rekey_delay(random_u32()));
         // DELETE the old IKE SA under its own SPIs and keys (§2.18); its
         // CHILD_SAs now belong to the new one.

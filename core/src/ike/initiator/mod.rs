@@ -21,6 +21,7 @@ mod error;
 mod exchange;
 mod ike_auth;
 mod ike_rekey;
+mod mobike;
 mod peer_requests;
 mod sa;
 mod upkeep;
@@ -47,6 +48,7 @@ use crate::ike::sa_init::NatStatus;
 use child_rekey::{ChildRekey, CurrentChild, Retiring};
 use exchange::Pending;
 use ike_rekey::{IkeRekey, OldIke};
+use mobike::Mobike;
 use sa::IkeSa;
 use upkeep::Want;
 
@@ -92,6 +94,16 @@ pub enum Event {
         /// Our inbound SPI of the retired SA.
         spi_in: u32,
     },
+    /// The SC confirmed that the SAs moved (MOBIKE, RFC 4555 §3.5): IKE
+    /// and ESP now go from `local` to `sc`.
+    PathUpdated {
+        /// Our address and port.
+        local: SocketAddr,
+        /// The SC's address and port.
+        sc: SocketAddr,
+        /// A NAT stands between (the SC sees another address or port).
+        behind_nat: bool,
+    },
     /// The attempt or the connection ended: `Ok` when we closed it.
     Closed(Result<(), InitiatorError>),
 }
@@ -111,6 +123,9 @@ pub struct Established {
     pub sc_identity: String,
     /// Where the SC is now reached (port 4500 with NAT-T).
     pub sc_address: SocketAddr,
+    /// The SC agreed to MOBIKE (RFC 4555): the SAs can follow us to
+    /// another address ([`Initiator::move_to`]).
+    pub mobike: bool,
 }
 
 /// Counters of what was dropped and why; none of these end the attempt.
@@ -148,6 +163,10 @@ pub struct Stats {
     pub ike_rekeys: u64,
     /// CHILD_SA rekeys of the SC that crossed one of ours (RFC 7296 §2.8.1).
     pub rekey_collisions: u64,
+    /// Moves of the SAs to a new path the SC confirmed (MOBIKE).
+    pub path_updates: u64,
+    /// NAT mapping changes found by NAT detection (RFC 4555 §3.8).
+    pub nat_rebindings: u64,
 }
 
 enum State {
@@ -194,6 +213,8 @@ pub struct Initiator {
     ike_rekey_at: Option<Instant>,
     /// A replaced IKE SA whose DELETE is outstanding.
     old_ike: Option<OldIke>,
+    /// MOBIKE state.
+    mobike: Mobike,
     pending: Option<Pending>,
     peer: peer_requests::PeerWindow,
     reassembly: Reassembly,
@@ -251,6 +272,7 @@ impl Initiator {
             ike_rekey: None,
             ike_rekey_at: None,
             old_ike: None,
+            mobike: Mobike::default(),
             pending: None,
             peer: peer_requests::PeerWindow::default(),
             reassembly: Reassembly::default(),
@@ -330,7 +352,7 @@ impl Initiator {
         let tries = match pending.phase {
             Phase::Closing => self.config.retransmit.tries.min(CLOSING_TRIES),
             // 0.5 + 1 + 2 + 4 s: an SC that misses four checks is gone.
-            Phase::Liveness => self.config.retransmit.tries.min(LIVENESS_TRIES),
+            Phase::Liveness | Phase::Roaming => self.config.retransmit.tries.min(LIVENESS_TRIES),
             _ => self.config.retransmit.tries,
         };
         if pending.tries >= tries {
@@ -364,7 +386,11 @@ impl Initiator {
         if matches!(self.state, State::Closed) {
             return;
         }
-        if from.ip() != self.remote.ip() {
+        // With MOBIKE the SC may write from another of its addresses
+        // (RFC 4555 §3.6): such requests are authenticated like any other;
+        // responses come only from where we sent the request.
+        let elsewhere = from.ip() != self.remote.ip();
+        if elsewhere && !self.mobike() {
             self.stats.unknown_sender += 1;
             return;
         }
@@ -398,9 +424,13 @@ impl Initiator {
             return;
         }
         if message.header.flags.response() {
+            if elsewhere {
+                self.stats.unknown_sender += 1;
+                return;
+            }
             self.on_response(now, ike, &message);
         } else {
-            self.on_request(now, ike, &message);
+            self.on_request(now, from, ike, &message);
         }
     }
 

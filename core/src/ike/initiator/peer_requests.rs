@@ -28,7 +28,13 @@ enum After {
 }
 
 impl Initiator {
-    pub(super) fn on_request(&mut self, now: Instant, ike: &[u8], message: &Message) {
+    pub(super) fn on_request(
+        &mut self,
+        now: Instant,
+        from: std::net::SocketAddr,
+        ike: &[u8],
+        message: &Message,
+    ) {
         let id = message.header.message_id;
         if let Some((last_id, answer)) = &self.peer.last {
             if *last_id == id {
@@ -48,7 +54,11 @@ impl Initiator {
         };
         self.note_inbound(now);
         let (answer, after) = match message.header.exchange {
-            ExchangeType::Informational => self.informational(&payloads),
+            ExchangeType::Informational => {
+                let (mut answer, after) = self.informational(&payloads);
+                answer.extend(self.mobike_request(&payloads, from));
+                (answer, after)
+            }
             ExchangeType::CreateChildSa => {
                 (self.answer_create_child(now, &payloads), After::Nothing)
             }
@@ -81,6 +91,9 @@ impl Initiator {
         }
         if let After::Closed(e) = after {
             self.fail(e);
+        } else {
+            // An address list may have asked for a move.
+            self.start_next_want(now);
         }
     }
 

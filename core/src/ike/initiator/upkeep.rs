@@ -21,7 +21,13 @@ pub(super) enum Want {
     /// INFORMATIONAL with DELETE for a replaced CHILD_SA.
     DeleteChild(Retiring),
     /// An empty INFORMATIONAL: is the SC still there? (RFC 7296 §1.4)
+    /// With MOBIKE it carries NAT detection (RFC 4555 §3.8).
     Liveness,
+    /// INFORMATIONAL with NAT detection only, to learn how the SC sees us
+    /// (MOBIKE, after IKE_AUTH and IKE SA rekeys).
+    NatCheck,
+    /// INFORMATIONAL with UPDATE_SA_ADDRESSES (MOBIKE, RFC 4555 §3.5).
+    UpdateAddresses,
 }
 
 impl Initiator {
@@ -111,10 +117,23 @@ impl Initiator {
                 &[Payload::Delete(Delete::esp(&[gone.spi_in]))],
                 Phase::Rekeying,
             ),
-            Want::Liveness => {
-                self.stats.liveness_checks += 1;
-                self.send_established(now, ExchangeType::Informational, &[], Phase::Liveness)
+            Want::Liveness | Want::NatCheck => {
+                if want == Want::Liveness {
+                    self.stats.liveness_checks += 1;
+                }
+                let nat_detection = if self.mobike.enabled {
+                    self.nat_detection().to_vec()
+                } else {
+                    Vec::new()
+                };
+                self.send_established(
+                    now,
+                    ExchangeType::Informational,
+                    &nat_detection,
+                    Phase::Liveness,
+                )
             }
+            Want::UpdateAddresses => self.send_update_addresses(now),
         };
         match sent {
             Ok(()) => self.in_flight = Some(want),
@@ -137,13 +156,17 @@ impl Initiator {
                 }
             }
             Some(Want::RekeyIke) => {
-                if self.on_ike_rekey_reply(now, payloads).is_err() {
+                if let Err(e) = self.on_ike_rekey_reply(now, payloads) {
+                    // As for CHILD_SAs: keep the SA, retry later, count it.
+                    let _ = e;
                     self.stats.failed_rekeys += 1;
                     self.ike_rekey_at = Some(now + super::child_rekey::REKEY_RETRY);
                 }
             }
             Some(Want::DeleteChild(gone)) => self.child_deleted(gone),
-            Some(Want::Liveness) | None => {}
+            Some(Want::Liveness | Want::NatCheck) => self.check_nat_mapping(payloads),
+            Some(Want::UpdateAddresses) => self.on_update_reply(payloads),
+            None => {}
         }
         self.start_next_want(now);
     }

@@ -10,8 +10,8 @@
 //! IKE_SA_INIT and the framing and protection of messages; IKE_AUTH and EAP
 //! are in `fake_sc_auth.rs`, CREATE_CHILD_SA and INFORMATIONAL in
 //! `fake_sc_children.rs`, IKE SA rekeying and the replaced SAs in
-//! `fake_sc_ike_rekey.rs`, and the tests of the fake itself in
-//! `fake_sc_tests.rs`.
+//! `fake_sc_ike_rekey.rs`, MOBIKE in `fake_sc_mobike.rs`, and the tests of
+//! the fake itself in `fake_sc_tests.rs`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -37,6 +37,8 @@ mod auth;
 mod children;
 #[path = "fake_sc_ike_rekey.rs"]
 mod ike_rekey;
+#[path = "fake_sc_mobike.rs"]
+pub mod mobike;
 #[cfg(test)]
 #[path = "fake_sc_tests.rs"]
 mod tests;
@@ -88,6 +90,9 @@ pub struct Script {
     pub refuse_ike_rekey: Option<NotifyType>,
     /// Record the DELETE of a replaced IKE SA but do not answer it.
     pub drop_old_delete: bool,
+    /// MOBIKE (RFC 4555): announce MOBIKE_SUPPORTED in IKE_AUTH, answer
+    /// NAT detection and UPDATE_SA_ADDRESSES.
+    pub mobike: Option<mobike::MobikeScript>,
 }
 
 impl Script {
@@ -108,6 +113,7 @@ impl Script {
             ignore_informational: false,
             refuse_ike_rekey: None,
             drop_old_delete: false,
+            mobike: None,
         }
     }
 }
@@ -170,6 +176,10 @@ pub struct FakeSc {
     pub ike_rekey_answers: Vec<Vec<Payload>>,
     /// Replaced IKE SAs and the rest of the IKE SA rekeying state.
     ike: IkeRekeys,
+    /// Where the last datagram from the client came from.
+    last_from: Option<SocketAddr>,
+    /// MOBIKE: where the client's SAs are, after its updates.
+    pub moves: Vec<SocketAddr>,
 }
 
 impl FakeSc {
@@ -208,6 +218,8 @@ impl FakeSc {
             old_sa_requests: Vec::new(),
             ike_rekey_answers: Vec::new(),
             ike: IkeRekeys::default(),
+            last_from: None,
+            moves: Vec::new(),
         }
     }
 
@@ -237,6 +249,7 @@ impl FakeSc {
         } else {
             datagram
         };
+        self.last_from = Some(from);
         let message = Message::decode(ike).expect("the initiator sends valid messages");
         self.received.push(message.clone());
         let replies = if let Some(replies) = self.for_replaced_sa(ike, &message) {

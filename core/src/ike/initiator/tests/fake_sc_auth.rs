@@ -319,5 +319,8 @@ impl FakeSc {
             Payload::TsInitiator(selectors(&client_ts)),
             Payload::TsResponder(selectors(&sc_ts)),
         ]
+        .into_iter()
+        .chain(self.mobike_auth_notifies())
+        .collect()
     }
 }

@@ -101,11 +101,12 @@ impl FakeSc {
                 }
             }
         }
-        let payloads = if deleted.is_empty() {
+        let mut payloads = if deleted.is_empty() {
             Vec::new()
         } else {
             vec![Payload::Delete(Delete::esp(&deleted))]
         };
+        payloads.extend(self.mobike_answer(&inner));
         self.answer(m, &payloads)
     }
 

@@ -13,6 +13,7 @@ mod child_checks;
 mod fake_child;
 mod fake_sc;
 mod ike_rekeying;
+mod mobike;
 mod paths;
 mod rekeying;
 mod robustness;
@@ -51,6 +52,11 @@ pub struct Harness {
     pub sent: Vec<Transmit>,
     /// Drop the initiator's datagrams whose index (0-based, over `sent`) is listed.
     pub drop: Vec<usize>,
+    /// Where the SC sees our datagrams come from, if set (a moved client,
+    /// a NAT that rebound); else [`LOCAL`] or [`NAT_PUBLIC`].
+    pub source: Option<SocketAddr>,
+    /// Where the SC's answers come from, if set; else its own address.
+    pub sc_source: Option<SocketAddr>,
 }
 
 impl Harness {
@@ -64,6 +70,8 @@ impl Harness {
             events: Vec::new(),
             sent: Vec::new(),
             drop: Vec::new(),
+            source: None,
+            sc_source: None,
         }
     }
 
@@ -78,13 +86,13 @@ impl Harness {
                 if self.drop.contains(&index) {
                     continue;
                 }
-                let from = if self.sc.script.sees_us_at.is_some() {
-                    NAT_PUBLIC
-                } else {
-                    LOCAL
+                let from = match self.source {
+                    Some(source) => source,
+                    None if self.sc.script.sees_us_at.is_some() => NAT_PUBLIC,
+                    None => LOCAL,
                 };
                 for reply in self.sc.handle(from, t.destination, &t.payload) {
-                    let source = self.sc.address();
+                    let source = self.sc_source.unwrap_or_else(|| self.sc.address());
                     self.initiator.handle_datagram(self.now, source, &reply);
                 }
             }
