@@ -108,8 +108,9 @@ pub struct InitiatorConfig {
     pub request_config: bool,
     /// Retransmission timing.
     pub retransmit: RetransmitPolicy,
-    /// The largest IKE datagram we send before fragmenting (RFC 7383 §2.5.1;
-    /// 1280 suits every IPv6 path and almost every IPv4 one).
+    /// The largest IKE datagram (UDP payload) we send before fragmenting
+    /// (RFC 7383 §2.5.1) until [`super::Initiator::set_path_mtu`] says
+    /// better; 1280 suits every IPv6 path and almost every IPv4 one.
     pub fragment_size: usize,
     /// Wall-clock time at the start of the attempt, for certificate
     /// validity; required with [`ScAuth::Certificate`]. (The engine reads

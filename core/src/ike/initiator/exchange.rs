@@ -27,6 +27,9 @@ pub(super) struct Pending {
     pub deadline: Instant,
     /// The phase it belongs to, for error reports.
     pub phase: Phase,
+    /// For a fragmented request: its header and payloads, to fragment it
+    /// again smaller if the fragments do not get through (RFC 7383 §2.5.2).
+    pub refragment: Option<(Header, Vec<Payload>)>,
 }
 
 impl Initiator {
@@ -45,6 +48,7 @@ impl Initiator {
             first_sent: now,
             deadline: self.retransmit_deadline(now),
             phase,
+            refragment: None,
         });
         self.queue(bytes);
     }
@@ -68,6 +72,7 @@ impl Initiator {
         );
         let datagrams = self.protect(sa, header, inner)?;
         self.next_message_id = message_id.wrapping_add(1);
+        let refragment = (datagrams.len() > 1).then(|| (header, inner.to_vec()));
         self.pending = Some(Pending {
             message_id,
             datagrams: datagrams.clone(),
@@ -75,6 +80,7 @@ impl Initiator {
             first_sent: now,
             deadline: self.retransmit_deadline(now),
             phase,
+            refragment,
         });
         for d in datagrams {
             self.queue(d);
@@ -92,8 +98,7 @@ impl Initiator {
     ) -> Result<Vec<Vec<u8>>, InitiatorError> {
         let limit = if sa.fragmentation {
             // The marker travels in the same UDP payload.
-            self.config
-                .fragment_size
+            self.fragment_size
                 .saturating_sub(if self.natt { 4 } else { 0 })
         } else {
             usize::MAX
@@ -180,6 +185,68 @@ impl Initiator {
                 self.stats.malformed += 1;
                 None
             }
+        }
+    }
+}
+
+/// The smallest fragment we fall back to: what every path carries
+/// unfragmented, 576 octets for IPv4 and 1280 for IPv6, less the IP and
+/// UDP headers (RFC 7383 §2.5.1).
+pub(super) fn minimum_fragment_size(sc: std::net::SocketAddr) -> usize {
+    if sc.is_ipv4() {
+        576 - 20 - 8
+    } else {
+        1280 - 40 - 8
+    }
+}
+
+/// Sends of a fragmented request before it is fragmented again at the
+/// minimum size.
+const SENDS_BEFORE_SHRINKING: u32 = 2;
+
+impl Initiator {
+    /// The path MTU towards the SC as the OS knows it (the outgoing
+    /// interface's MTU, or less if it learned so): IKE messages are
+    /// fragmented to fit it (RFC 7383 §2.5.1), never below the minimum
+    /// every path carries.
+    pub fn set_path_mtu(&mut self, mtu: usize) {
+        let headers = if self.remote.is_ipv4() {
+            20 + 8
+        } else {
+            40 + 8
+        };
+        self.fragment_size = mtu
+            .saturating_sub(headers)
+            .clamp(minimum_fragment_size(self.remote), 65_507);
+    }
+
+    /// The current fragment size (UDP payload octets).
+    pub fn fragment_size(&self) -> usize {
+        self.fragment_size
+    }
+
+    /// RFC 7383 §2.5.2: fragments that got no answer may be too large for
+    /// the path (a tunnel or PPPoE link below the MTU we were told). From
+    /// the third send on, the request is fragmented again at the minimum
+    /// size, and so is everything after it.
+    pub(super) fn shrink_fragments_if_stuck(&mut self, tries: u32) {
+        let floor = minimum_fragment_size(self.remote);
+        if tries <= SENDS_BEFORE_SHRINKING || self.fragment_size <= floor {
+            return;
+        }
+        let Some((header, inner)) = self.pending.as_ref().and_then(|p| p.refragment.clone()) else {
+            return;
+        };
+        self.fragment_size = floor;
+        let mut state = std::mem::replace(&mut self.state, State::Closed);
+        let sealed = match &mut state {
+            State::Auth(auth) => self.protect(auth.sa_mut(), header, &inner),
+            State::Established(sa) | State::Closing(sa) => self.protect(sa, header, &inner),
+            State::SaInit(_) | State::Closed => Err(InitiatorError::Protocol("no IKE SA")),
+        };
+        self.state = state;
+        if let (Ok(datagrams), Some(pending)) = (sealed, self.pending.as_mut()) {
+            pending.datagrams = datagrams;
         }
     }
 }

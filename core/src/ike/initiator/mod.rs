@@ -215,6 +215,8 @@ pub struct Initiator {
     old_ike: Option<OldIke>,
     /// MOBIKE state.
     mobike: Mobike,
+    /// The largest IKE datagram we send before fragmenting (RFC 7383).
+    fragment_size: usize,
     pending: Option<Pending>,
     peer: peer_requests::PeerWindow,
     reassembly: Reassembly,
@@ -252,6 +254,7 @@ impl Initiator {
         rng.fill(&mut nonce_i)
             .map_err(|_| CryptoError::RandomFailure)?;
         let group = config.first_group;
+        let fragment_size = config.fragment_size;
         let mut me = Self {
             config,
             state: State::Closed,
@@ -273,6 +276,7 @@ impl Initiator {
             ike_rekey_at: None,
             old_ike: None,
             mobike: Mobike::default(),
+            fragment_size,
             pending: None,
             peer: peer_requests::PeerWindow::default(),
             reassembly: Reassembly::default(),
@@ -375,7 +379,13 @@ impl Initiator {
         pending.deadline = now + self.config.retransmit.wait(pending.tries);
         pending.tries += 1;
         self.stats.retransmits += 1;
-        let datagrams = pending.datagrams.clone();
+        let tries = pending.tries;
+        self.shrink_fragments_if_stuck(tries);
+        let datagrams = self
+            .pending
+            .as_ref()
+            .map(|p| p.datagrams.clone())
+            .unwrap_or_default();
         for d in datagrams {
             self.queue(d);
         }

@@ -12,6 +12,7 @@ mod certificates;
 mod child_checks;
 mod fake_child;
 mod fake_sc;
+mod fragment_size;
 mod ike_rekeying;
 mod mobike;
 mod paths;
