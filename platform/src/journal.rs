@@ -23,7 +23,10 @@
 //! }
 //! ```
 //!
-//! Changes are undone last first. File contents are JSON strings when they
+//! Changes are undone last first. After a network change the SC's host
+//! route may be moved ([`crate::TunnelConfigurator::refresh_outer_route`]):
+//! its entry is then replaced in place by the new route once the old one
+//! is gone from the system, and before the new one is added. File contents are JSON strings when they
 //! are UTF-8 and `{"hex": "..."}` otherwise, so they come back byte for
 //! byte. The file is replaced atomically (written beside it, then renamed)
 //! and synced on every update.
@@ -214,6 +217,27 @@ impl Journal {
         self.save()
     }
 
+    /// Where `change` is in the journal (its last occurrence).
+    pub(crate) fn find(&self, change: &Change) -> Option<usize> {
+        self.state.changes.iter().rposition(|c| c == change)
+    }
+
+    /// Replaces the change at `index` (one that was reverted) by one about
+    /// to be made; the journal is left as it was if it cannot be saved.
+    pub(crate) fn replace(&mut self, index: usize, change: Change) -> Result<(), TunnelError> {
+        let Some(slot) = self.state.changes.get_mut(index) else {
+            return self.record(change);
+        };
+        let old = std::mem::replace(slot, change);
+        let saved = self.save();
+        if saved.is_err() {
+            if let Some(slot) = self.state.changes.get_mut(index) {
+                *slot = old;
+            }
+        }
+        saved
+    }
+
     /// Forgets the last change (it turned out not to be ours to undo).
     pub(crate) fn forget_last(&mut self) -> Result<(), TunnelError> {
         self.state.changes.pop();
@@ -316,6 +340,23 @@ mod tests {
             Journal::create(&path),
             Err(TunnelError::StateExists { .. })
         ));
+
+        let route = |gateway: &str| Change::Route {
+            route: Route {
+                destination: "203.0.113.1/32".parse().unwrap(),
+                gateway: Some(gateway.parse().unwrap()),
+                interface: interface(),
+            },
+        };
+        journal.record(route("198.51.100.1")).unwrap();
+        assert_eq!(journal.find(&route("198.51.100.1")), Some(2));
+        journal.replace(2, route("203.0.113.129")).unwrap();
+        assert_eq!(journal.find(&route("198.51.100.1")), None);
+        assert_eq!(
+            read_state(&path).unwrap().unwrap().changes.get(2),
+            Some(&route("203.0.113.129"))
+        );
+        journal.forget_last().unwrap();
 
         journal.forget_last().unwrap();
         assert_eq!(read_state(&path).unwrap().unwrap().changes.len(), 1);

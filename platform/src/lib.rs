@@ -11,12 +11,16 @@
 //! - [`tunnel`]: all of the above applied as one unit through
 //!   [`TunnelConfigurator`], journalled in a state file ([`journal`]) so a
 //!   crashed run is undone by [`tunnel::recover`];
+//! - [`netmon`]: network-change notifications ([`NetworkMonitor`]), after
+//!   which [`TunnelConfigurator::refresh_outer_route`] re-pins the SC's
+//!   host route (MOBIKE roaming);
 //! - [`trust_store`]: the system's CA certificates.
 //!
 //! Linux is complete. On Windows (Wintun) and macOS (utun) the packet
-//! device is created, but addresses, routes and DNS return `Unsupported`
-//! errors for now. Leak protection (firewall), network-change monitoring
-//! and the keychain arrive later.
+//! device is created and network changes are watched (that code is only
+//! type-checked so far), but addresses, routes and DNS return
+//! `Unsupported` errors for now. Leak protection (firewall) and the
+//! keychain arrive later.
 //!
 //! The inputs are plain `std::net` types ([`NetworkConfig`]), so this crate
 //! does not depend on the protocol engine's types for them.
@@ -30,6 +34,7 @@ pub mod dns;
 pub mod journal;
 #[cfg(target_os = "linux")]
 mod netlink;
+pub mod netmon;
 /// Packet logic for Linux TUN segmentation and checksum offloads (pure, no I/O).
 pub mod offload;
 pub mod routes;
@@ -39,4 +44,7 @@ pub mod udp;
 
 pub use config::{IpPrefix, NetworkConfig, RouteMode, TunName};
 pub use device::{DeviceCloser, DeviceReader, DeviceWriter, Interface, PacketDevice};
-pub use tunnel::{recover, ConfiguratorOptions, TunnelConfigurator, TunnelError, UndoReport};
+pub use netmon::{NetMonError, NetworkChange, NetworkMonitor};
+pub use tunnel::{
+    recover, ConfiguratorOptions, OuterRoute, TunnelConfigurator, TunnelError, UndoReport,
+};

@@ -9,13 +9,15 @@ use futures_util::stream::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressHeaderFlags, AddressMessage};
 use rtnetlink::packet_route::link::LinkAttribute;
 use rtnetlink::packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteProtocol, RouteScope,
+    RouteType,
 };
 use rtnetlink::packet_route::AddressFamily;
 use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 
 use crate::config::IpPrefix;
 use crate::device::Interface;
+use crate::routes::{Family, TableRoute};
 
 /// errno values that mean "what you wanted removed is not there": no such
 /// route (`ESRCH`), interface (`ENODEV`), entry (`ENOENT`) or address
@@ -253,5 +255,169 @@ impl Netlink {
             gateway,
             interface_index,
         })
+    }
+
+    /// The main table's unicast routes of one family (`ip route show`),
+    /// without dead or link-down ones and without those that cannot be
+    /// followed as they are (no interface, or a next hop of the other
+    /// family). Of a multipath route only the first hop is kept.
+    pub(crate) async fn main_routes(&self, family: Family) -> io::Result<Vec<TableRoute>> {
+        let mut request = RouteMessage::default();
+        request.header.address_family = match family {
+            Family::V4 => AddressFamily::Inet,
+            Family::V6 => AddressFamily::Inet6,
+        };
+        // Without strict checking the kernel dumps every table whatever
+        // the request says; the table is checked on each answer instead.
+        let mut answers = self.handle.route().get(request).execute();
+        let mut routes = Vec::new();
+        while let Some(answer) = answers.try_next().await.map_err(to_io)? {
+            if let Some(route) = table_route(answer, family) {
+                routes.push(route);
+            }
+        }
+        Ok(routes)
+    }
+}
+
+fn route_address(address: &RouteAddress) -> Option<IpAddr> {
+    match address {
+        RouteAddress::Inet(a) => Some(IpAddr::V4(*a)),
+        RouteAddress::Inet6(a) => Some(IpAddr::V6(*a)),
+        _ => None,
+    }
+}
+
+/// One dumped route as a [`TableRoute`], if it is a usable unicast route
+/// of the main table.
+fn table_route(message: RouteMessage, family: Family) -> Option<TableRoute> {
+    let header = &message.header;
+    let unusable = RouteFlags::Dead | RouteFlags::Linkdown | RouteFlags::Cloned;
+    if header.kind != RouteType::Unicast || header.flags.intersects(unusable) {
+        return None;
+    }
+    let mut table = u32::from(header.table);
+    let mut destination = None;
+    let mut gateway = None;
+    let mut interface_index = None;
+    let mut metric = 0;
+    for attribute in &message.attributes {
+        match attribute {
+            RouteAttribute::Table(id) => table = *id,
+            RouteAttribute::Destination(a) => destination = Some(route_address(a)?),
+            RouteAttribute::Gateway(a) => gateway = Some(route_address(a)?),
+            // A next hop of the other family (RTA_VIA).
+            RouteAttribute::Via(_) => return None,
+            RouteAttribute::Oif(index) => interface_index = Some(*index),
+            RouteAttribute::Priority(p) => metric = *p,
+            RouteAttribute::MultiPath(hops) => {
+                let hop = hops.first()?;
+                interface_index = Some(hop.interface_index);
+                for attribute in &hop.attributes {
+                    match attribute {
+                        RouteAttribute::Gateway(a) => gateway = Some(route_address(a)?),
+                        RouteAttribute::Via(_) => return None,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if table != u32::from(RouteHeader::RT_TABLE_MAIN) {
+        return None;
+    }
+    let destination = destination.unwrap_or(match family {
+        Family::V4 => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        Family::V6 => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    });
+    if Family::of(destination) != family || gateway.is_some_and(|g| Family::of(g) != family) {
+        return None;
+    }
+    Some(TableRoute {
+        destination: IpPrefix::new(destination, header.destination_prefix_length).ok()?,
+        gateway,
+        interface_index: interface_index?,
+        metric,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtnetlink::packet_route::route::RouteNextHop;
+
+    fn unicast(table: u8, attributes: Vec<RouteAttribute>) -> RouteMessage {
+        let mut message = RouteMessage::default();
+        message.header.address_family = AddressFamily::Inet;
+        message.header.kind = RouteType::Unicast;
+        message.header.table = table;
+        message.attributes = attributes;
+        message
+    }
+
+    fn v4(s: &str) -> RouteAddress {
+        RouteAddress::Inet(s.parse().unwrap())
+    }
+
+    #[test]
+    fn dumped_routes_keep_only_usable_main_table_unicast_routes() {
+        let main = RouteHeader::RT_TABLE_MAIN;
+        let default = unicast(
+            main,
+            vec![
+                RouteAttribute::Gateway(v4("198.51.100.1")),
+                RouteAttribute::Oif(2),
+                RouteAttribute::Priority(600),
+            ],
+        );
+        assert_eq!(
+            table_route(default.clone(), Family::V4),
+            Some(TableRoute {
+                destination: "0.0.0.0/0".parse().unwrap(),
+                gateway: Some("198.51.100.1".parse().unwrap()),
+                interface_index: 2,
+                metric: 600,
+            })
+        );
+        assert_eq!(table_route(default.clone(), Family::V6), None);
+
+        let mut down = default.clone();
+        down.header.flags.insert(RouteFlags::Linkdown);
+        assert_eq!(table_route(down, Family::V4), None);
+
+        let mut local = default.clone();
+        local.header.kind = RouteType::Local;
+        assert_eq!(table_route(local, Family::V4), None);
+
+        // Another table, named by its attribute.
+        let mut other = default;
+        other.attributes.push(RouteAttribute::Table(100));
+        assert_eq!(table_route(other, Family::V4), None);
+
+        let mut hop = RouteNextHop::default();
+        hop.interface_index = 3;
+        hop.attributes
+            .push(RouteAttribute::Gateway(v4("203.0.113.129")));
+        let mut multipath = unicast(
+            main,
+            vec![
+                RouteAttribute::Destination(v4("203.0.113.0")),
+                RouteAttribute::MultiPath(vec![hop]),
+            ],
+        );
+        multipath.header.destination_prefix_length = 24;
+        assert_eq!(
+            table_route(multipath, Family::V4),
+            Some(TableRoute {
+                destination: "203.0.113.0/24".parse().unwrap(),
+                gateway: Some("203.0.113.129".parse().unwrap()),
+                interface_index: 3,
+                metric: 0,
+            })
+        );
+
+        let no_interface = unicast(main, vec![RouteAttribute::Gateway(v4("198.51.100.1"))]);
+        assert_eq!(table_route(no_interface, Family::V4), None);
     }
 }

@@ -8,18 +8,24 @@
 //! the configurator) undoes everything, last change first; [`recover`] does
 //! the same from the state file a crashed run left. Undoing is idempotent:
 //! a route, address or device already gone counts as undone.
+//!
+//! After a network change, [`TunnelConfigurator::refresh_outer_route`]
+//! moves the SC's host route to wherever the OS now reaches the SC outside
+//! the tunnel, keeping the journal in step.
 
 use std::fmt;
 use std::io;
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use crate::config::{ConfigError, NetworkConfig};
+use crate::config::{ConfigError, IpPrefix, NetworkConfig};
 use crate::device::{
     DeviceCloser, DeviceError, Interface, InterfaceControl, PacketDevice, Removal,
 };
 use crate::dns::{self, DnsBackend, DnsChoice, DnsError, ResolvConfEdit, Restore};
 use crate::journal::{Change, Journal};
-use crate::routes::{PathToHost, Route, RouteError, RouteTable};
+use crate::routes::outer::{self, Plan};
+use crate::routes::{Family, PathToHost, Route, RouteError, RouteTable};
 
 /// Where the state file lives unless the caller says otherwise.
 pub const DEFAULT_STATE_FILE: &str = "/run/softwire/state.json";
@@ -84,6 +90,9 @@ pub enum TunnelError {
         /// What failed, one message per change.
         details: String,
     },
+    /// The configuration was undone already; there is nothing to adjust.
+    #[error("the tunnel's network configuration has been undone")]
+    Undone,
     /// Applying failed, and so did undoing the part already applied.
     #[error("{error}; undoing the part already applied failed too: {undo}")]
     PartlyRolledBack {
@@ -147,6 +156,24 @@ impl UndoReport {
     }
 }
 
+/// What [`TunnelConfigurator::refresh_outer_route`] found and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OuterRoute {
+    /// The host route is in place and still where the OS would send the
+    /// SC's packets (or a host route the OS holds for the SC, not ours,
+    /// keeps doing that).
+    Unchanged,
+    /// The SC is now reached this way: the host route was replaced (or the
+    /// one the OS holds for the SC took over from ours).
+    Moved(Route),
+    /// Nothing outside the tunnel reaches the SC now (no default route):
+    /// everything was left as it was.
+    NoPath,
+    /// The tunnel's routes do not capture the SC: no host route is needed
+    /// (one left from an earlier SC address was removed).
+    NotNeeded,
+}
+
 /// The tunnel's network configuration, applied and journalled. Undone by
 /// [`TunnelConfigurator::undo`], or on drop.
 #[derive(Debug)]
@@ -155,6 +182,10 @@ pub struct TunnelConfigurator {
     interface: Interface,
     dns: Option<DnsBackend>,
     closer: DeviceCloser,
+    /// The destinations routed into the tunnel.
+    tunnel_prefixes: Vec<IpPrefix>,
+    /// The journalled host route keeping the SC outside the tunnel.
+    outer: Option<Route>,
 }
 
 impl TunnelConfigurator {
@@ -169,7 +200,7 @@ impl TunnelConfigurator {
         config.validate()?;
         let mut journal = Journal::create(&options.state_file)?;
         match apply_steps(config, options, &mut journal).await {
-            Ok((device, dns)) => {
+            Ok(Applied { device, dns, outer }) => {
                 let interface = device.interface().clone();
                 Ok((
                     Self {
@@ -177,6 +208,8 @@ impl TunnelConfigurator {
                         interface,
                         dns,
                         closer: device.closer(),
+                        tunnel_prefixes: config.tunnel_prefixes(),
+                        outer,
                     },
                     device,
                 ))
@@ -213,13 +246,123 @@ impl TunnelConfigurator {
         self.journal.changes()
     }
 
+    /// The host route keeping the SC outside the tunnel, if one of ours is
+    /// in force.
+    pub fn outer_route(&self) -> Option<&Route> {
+        self.outer.as_ref()
+    }
+
+    /// After a network change: finds how the OS now reaches `peer` (the
+    /// SC's outer address, which may have changed) outside the tunnel and
+    /// moves the journalled host route there.
+    ///
+    /// The main table's routes of `peer`'s family are listed, those through
+    /// the packet device and our own host route left out, and the longest
+    /// prefix containing `peer` picked (then the lowest metric). The old
+    /// host route is removed (one already gone is fine) and the new one
+    /// added, the journal entry replaced in between, so that undoing or
+    /// [`recover`] removes the new one. Needs a tokio runtime.
+    pub async fn refresh_outer_route(&mut self, peer: IpAddr) -> Result<OuterRoute, TunnelError> {
+        if !self.journal.is_live() {
+            return Err(TunnelError::Undone);
+        }
+        let table = RouteTable::open()?;
+        if !self.tunnel_prefixes.iter().any(|p| p.contains(peer)) {
+            self.drop_outer(&table).await?;
+            return Ok(OuterRoute::NotNeeded);
+        }
+        let routes = table.main_routes(Family::of(peer)).await?;
+        match outer::plan(&routes, peer, self.interface.index, self.outer.as_ref()) {
+            Plan::NoPath => Ok(OuterRoute::NoPath),
+            Plan::Keep => Ok(OuterRoute::Unchanged),
+            Plan::Foreign(theirs) => {
+                if !self.drop_outer(&table).await? {
+                    return Ok(OuterRoute::Unchanged);
+                }
+                let interface = named(&table, theirs.interface_index).await?;
+                Ok(OuterRoute::Moved(Route {
+                    destination: theirs.destination,
+                    gateway: theirs.gateway,
+                    interface,
+                }))
+            }
+            Plan::Pin {
+                gateway,
+                interface_index,
+            } => {
+                let route = Route {
+                    destination: IpPrefix::host(peer),
+                    gateway,
+                    interface: named(&table, interface_index).await?,
+                };
+                self.replace_outer(&table, route.clone()).await?;
+                Ok(OuterRoute::Moved(route))
+            }
+        }
+    }
+
+    /// Removes our host route, if any, and its journal entry; whether
+    /// there was one.
+    async fn drop_outer(&mut self, table: &RouteTable) -> Result<bool, TunnelError> {
+        let Some(old) = self.outer.clone() else {
+            return Ok(false);
+        };
+        table.remove(&old).await?;
+        self.outer = None;
+        if let Some(index) = self.journal.find(&Change::Route { route: old }) {
+            self.journal.forget(index)?;
+        }
+        Ok(true)
+    }
+
+    /// Replaces our host route (if any) by `new`: the old one removed, its
+    /// journal entry replaced by the new one (or the new one appended),
+    /// then the new one added.
+    async fn replace_outer(&mut self, table: &RouteTable, new: Route) -> Result<(), TunnelError> {
+        let mut index = None;
+        if let Some(old) = self.outer.clone() {
+            table.remove(&old).await?;
+            index = self.journal.find(&Change::Route { route: old });
+        }
+        self.outer = None;
+        let change = Change::Route { route: new.clone() };
+        let index = match index {
+            Some(index) => {
+                self.journal.replace(index, change)?;
+                index
+            }
+            None => {
+                self.journal.record(change)?;
+                self.journal.changes().len().saturating_sub(1)
+            }
+        };
+        match table.add(&new).await {
+            Ok(()) => {
+                self.outer = Some(new);
+                Ok(())
+            }
+            // Someone added it meanwhile: theirs to keep.
+            Err(RouteError::AlreadyExists { .. }) => self.journal.forget(index),
+            Err(err) => {
+                self.journal.forget(index)?;
+                Err(err.into())
+            }
+        }
+    }
+
     /// Closes the packet device's reader and writer (their pending and
     /// later calls fail with `NotConnected`), then undoes every change,
     /// last first, and deletes the state file. Can be called again (it
     /// then does nothing).
     pub async fn undo(&mut self) -> Result<UndoReport, TunnelError> {
         self.closer.close();
-        undo_all(&mut self.journal).await
+        let result = undo_all(&mut self.journal).await;
+        if let Some(route) = self.outer.clone() {
+            if !self.journal.is_live() || self.journal.find(&Change::Route { route }).is_none() {
+                self.outer = None;
+            }
+        }
+        result
     }
 }
 
@@ -250,6 +393,16 @@ impl Drop for TunnelConfigurator {
     }
 }
 
+/// The interface with this index; one that vanished is an error.
+async fn named(table: &RouteTable, index: u32) -> Result<Interface, TunnelError> {
+    table.interface(index).await?.ok_or_else(|| {
+        TunnelError::Route(RouteError::Interface {
+            index,
+            source: io::Error::new(io::ErrorKind::NotFound, "no such interface"),
+        })
+    })
+}
+
 /// Undoes what a previous run left in `state_file` (after a crash), then
 /// deletes the file. No file: nothing to do (an empty report). Needs a
 /// tokio runtime.
@@ -260,11 +413,19 @@ pub async fn recover(state_file: &Path) -> Result<UndoReport, TunnelError> {
     }
 }
 
+/// What [`apply_steps`] set up.
+struct Applied {
+    device: PacketDevice,
+    dns: Option<DnsBackend>,
+    /// The SC's host route, when one of ours was added.
+    outer: Option<Route>,
+}
+
 async fn apply_steps(
     config: &NetworkConfig,
     options: &ConfiguratorOptions,
     journal: &mut Journal,
-) -> Result<(PacketDevice, Option<DnsBackend>), TunnelError> {
+) -> Result<Applied, TunnelError> {
     // The device is journalled once it exists (its name is the kernel's
     // choice); if the process dies in between, the device dies with it.
     let device = PacketDevice::create(&config.tun_name, config.mtu, options.offload)?;
@@ -283,6 +444,7 @@ async fn apply_steps(
     }
 
     let prefixes = config.tunnel_prefixes();
+    let mut outer = None;
     if !prefixes.is_empty() || config.needs_outer_host_route().is_some() {
         let table = RouteTable::open()?;
         if let Some(peer) = config.needs_outer_host_route() {
@@ -290,14 +452,16 @@ async fn apply_steps(
                 PathToHost::Local => {}
                 PathToHost::Via {
                     gateway,
-                    interface: outer,
+                    interface: outer_interface,
                 } => {
                     let route = Route {
-                        destination: crate::config::IpPrefix::host(peer),
+                        destination: IpPrefix::host(peer),
                         gateway,
-                        interface: outer,
+                        interface: outer_interface,
                     };
-                    add_route(&table, journal, route).await?;
+                    if add_route(&table, journal, route.clone()).await? {
+                        outer = Some(route);
+                    }
                 }
             }
         }
@@ -307,7 +471,11 @@ async fn apply_steps(
     }
 
     if config.dns_servers.is_empty() {
-        return Ok((device, None));
+        return Ok(Applied {
+            device,
+            dns: None,
+            outer,
+        });
     }
     let backend = dns::detect(options.dns, &options.resolv_conf)?;
     match &backend {
@@ -328,22 +496,27 @@ async fn apply_steps(
             dns::set_link_dns(&interface, &config.dns_servers, &config.search_domains).await?;
         }
     }
-    Ok((device, Some(backend)))
+    Ok(Applied {
+        device,
+        dns: Some(backend),
+        outer,
+    })
 }
 
 /// Adds a route, journalled first; one that already exists was not ours
-/// and is dropped from the journal again (so undo leaves it).
+/// and is dropped from the journal again (so undo leaves it). Whether the
+/// route is ours.
 async fn add_route(
     table: &RouteTable,
     journal: &mut Journal,
     route: Route,
-) -> Result<(), TunnelError> {
+) -> Result<bool, TunnelError> {
     journal.record(Change::Route {
         route: route.clone(),
     })?;
     match table.add(&route).await {
-        Ok(()) => Ok(()),
-        Err(RouteError::AlreadyExists { .. }) => journal.forget_last(),
+        Ok(()) => Ok(true),
+        Err(RouteError::AlreadyExists { .. }) => journal.forget_last().map(|()| false),
         Err(err) => Err(err.into()),
     }
 }

@@ -179,7 +179,32 @@ fn show(progress: Progress) {
                     "none detected"
                 }
             ));
+            say(&format!(
+                "  Roaming:    {}",
+                if up.mobike {
+                    "MOBIKE (the tunnel follows address changes)"
+                } else {
+                    "the SC does not support MOBIKE: address changes reconnect"
+                }
+            ));
             say("Press Ctrl-C to disconnect.");
+        }
+        Progress::Moved {
+            local,
+            sc,
+            behind_nat,
+            took,
+        } => {
+            let nat = if behind_nat { ", behind a NAT" } else { "" };
+            say(&match took {
+                Some(took) => format!(
+                    "Moved to {local} in {:.1} ms (MOBIKE; SC {sc}{nat}).",
+                    took.as_secs_f64() * 1000.0
+                ),
+                None => format!(
+                    "The NAT in front of us changed our public address or port; the SC follows (MOBIKE; SC {sc}{nat})."
+                ),
+            });
         }
         Progress::Disconnecting => say("Disconnecting ..."),
     }

@@ -53,7 +53,8 @@ pub fn drive(
                 // Only once established, which ends this driver.
                 Event::ChildRekeyed(_)
                 | Event::ChildOutbound { .. }
-                | Event::ChildRetired { .. } => {}
+                | Event::ChildRetired { .. }
+                | Event::PathUpdated { .. } => {}
             }
         }
         let now = Instant::now();

@@ -83,5 +83,20 @@ pub fn run(state_dir: &Path, json: bool) -> ExitCode {
         number("liveness_checks"),
         number("keepalives")
     );
+    let mobike = v.get("mobike").and_then(serde_json::Value::as_bool) == Some(true);
+    println!(
+        "  roaming:    {}, {} moves ({} after NAT changes), {} reconnects",
+        if mobike {
+            "MOBIKE"
+        } else {
+            "no MOBIKE at the SC"
+        },
+        number("moves"),
+        number("nat_rebindings"),
+        number("reconnects")
+    );
+    if let Some(e) = v.get("last_roam_error").and_then(serde_json::Value::as_str) {
+        println!("  last roaming problem: {e}");
+    }
     ExitCode::SUCCESS
 }

@@ -66,15 +66,16 @@ pub fn initiator_config(
     };
     let mut config = InitiatorConfig::new(local_id, remote_id, client_auth, sc_auth);
     config.wall_clock = Some(wall_clock);
+    let jitter = |after: Duration| after * u32::from(profile.rekey.jitter_percent) / 100;
     let rekey_after = Duration::from_secs(profile.rekey.child_seconds);
     config.child_lifetime = Lifetime {
         rekey_after,
-        jitter: rekey_after / 10,
+        jitter: jitter(rekey_after),
     };
     let ike_after = Duration::from_secs(profile.rekey.ike_seconds);
     config.ike_lifetime = Lifetime {
         rekey_after: ike_after,
-        jitter: ike_after / 10,
+        jitter: jitter(ike_after),
     };
     config.child_pfs = profile.rekey.pfs.then_some(config.first_group);
     config.dpd_interval =

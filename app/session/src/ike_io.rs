@@ -54,6 +54,16 @@ impl IkeIo {
         self.initiator.sc_address()
     }
 
+    /// A new socket on `ip` (any port) replaces the current one, for a
+    /// move to another local address; returns its address.
+    pub async fn rebind(&mut self, ip: std::net::IpAddr) -> std::io::Result<SocketAddr> {
+        let socket = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        size_buffers(&socket);
+        let local = socket.local_addr()?;
+        self.socket = Arc::new(socket);
+        Ok(local)
+    }
+
     /// Sends whatever the engine queued.
     pub async fn flush(&mut self) -> Result<(), SessionError> {
         while let Some(t) = self.initiator.poll_transmit() {
@@ -88,7 +98,8 @@ impl IkeIo {
                     // Only once established, which ends this loop.
                     Event::ChildRekeyed(_)
                     | Event::ChildOutbound { .. }
-                    | Event::ChildRetired { .. } => {}
+                    | Event::ChildRetired { .. }
+                    | Event::PathUpdated { .. } => {}
                 }
             }
             let deadline = self.initiator.poll_timeout();

@@ -10,6 +10,7 @@ mod datapath;
 mod ike_io;
 pub mod reconnect;
 mod resolve;
+pub mod roaming;
 mod run;
 mod tunnel;
 
@@ -48,6 +49,20 @@ pub enum Progress {
         /// Why the last connection or attempt ended.
         reason: String,
     },
+    /// The tunnel moved to another path without a new negotiation
+    /// (MOBIKE): a new local address, or a NAT that changed our public one.
+    Moved {
+        /// Our address and port now.
+        local: SocketAddr,
+        /// The SC's.
+        sc: SocketAddr,
+        /// A NAT stands between.
+        behind_nat: bool,
+        /// From noticing a local change to the SC's confirmation; `None`
+        /// when a liveness check found a NAT that changed our public
+        /// address or port.
+        took: Option<Duration>,
+    },
     /// Closing: DELETE sent, undoing OS changes.
     Disconnecting,
 }
@@ -75,6 +90,9 @@ pub struct UpInfo {
     pub connect_time: Duration,
     /// Reconnects so far in this session.
     pub reconnects: u32,
+    /// The SC agreed to MOBIKE: the tunnel follows address changes
+    /// without a new negotiation.
+    pub mobike: bool,
 }
 
 /// Why a session failed.
@@ -101,6 +119,10 @@ pub enum SessionError {
     /// The tunnel device, routes or DNS could not be set up.
     #[error("could not configure the tunnel: {0}")]
     Platform(String),
+    /// The network changed under a connection that cannot move (no
+    /// MOBIKE at the SC): connect again.
+    #[error("the network changed ({0}) and the SC does not support MOBIKE: connecting again")]
+    NetworkChanged(String),
     /// The user cancelled before the tunnel was up.
     #[error("cancelled")]
     Cancelled,

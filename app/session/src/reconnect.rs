@@ -16,6 +16,17 @@ pub const FIRST_WAIT: Duration = Duration::from_secs(1);
 /// The longest wait between attempts.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
 
+/// The wait before attempt `attempt` after `error`: none for the first
+/// attempt after a network change (the new network is there now), else
+/// [`backoff`].
+pub fn wait_before(attempt: u32, error: &SessionError, random: u32) -> Duration {
+    if attempt == 1 && matches!(error, SessionError::NetworkChanged(_)) {
+        Duration::ZERO
+    } else {
+        backoff(attempt, random)
+    }
+}
+
 /// The wait before attempt `attempt` (1-based): 1, 2, 4, ... s up to
 /// [`MAX_WAIT`], each scaled by a factor in 0.8-1.2 from `random`
 /// (`0..=u32::MAX`) so that many clients of one SC do not return in step.
@@ -34,8 +45,12 @@ pub fn is_recoverable(error: &SessionError) -> bool {
             InitiatorError::Timeout { .. }
                 | InitiatorError::ScDeleted
                 | InitiatorError::Protocol(_)
+                | InitiatorError::ScRefused {
+                    phase: softwire_core::ike::initiator::Phase::Roaming,
+                    ..
+                }
         ),
-        SessionError::Io(_) | SessionError::Resolve(_) => true,
+        SessionError::Io(_) | SessionError::Resolve(_) | SessionError::NetworkChanged(_) => true,
         _ => false,
     }
 }
@@ -59,6 +74,21 @@ mod tests {
             assert!(low >= nominal.mul_f64(0.79) && high <= nominal.mul_f64(1.21));
             assert!(high <= MAX_WAIT.mul_f64(1.2));
         }
+    }
+
+    #[test]
+    fn a_network_change_reconnects_at_once_then_backs_off() {
+        let changed = SessionError::NetworkChanged("our address is now 192.0.2.7".into());
+        assert!(is_recoverable(&changed));
+        assert_eq!(wait_before(1, &changed, 0), Duration::ZERO);
+        assert_eq!(wait_before(2, &changed, 0), backoff(2, 0));
+        let lost = SessionError::Ike(InitiatorError::ScDeleted);
+        assert_eq!(wait_before(1, &lost, 0), backoff(1, 0));
+        let refused_move = SessionError::Ike(InitiatorError::ScRefused {
+            phase: Phase::Roaming,
+            notify: softwire_core::ike::types::NotifyType::UnacceptableAddresses,
+        });
+        assert!(is_recoverable(&refused_move));
     }
 
     #[test]

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 
 use crate::datapath::{self, Counters, Ended};
 use crate::ike_io::IkeIo;
+use crate::roaming::Roamer;
 use crate::{config, reconnect, resolve_sc, tunnel, Progress, SessionError, UpInfo};
 
 /// How a session runs.
@@ -119,7 +120,7 @@ impl Session<'_> {
             .unwrap_or(0);
         let counters = Arc::new(Counters::default());
         let name = self.profile.name.clone();
-        let (reader, mut writer, handle) = device.split();
+        let (reader, mut writer, mut handle) = device.split();
         let mut reader = Some(reader);
         let mut reconnects = 0u32;
         let outcome = loop {
@@ -140,6 +141,10 @@ impl Session<'_> {
                     "the tunnel device's reader was lost".to_owned(),
                 ));
             };
+            let mut roamer = Roamer::new(&mut handle);
+            if let Some(e) = roamer.monitor_error.take() {
+                note_monitor_error(&counters, &e);
+            }
             let (ended, back, w) = datapath::run(
                 &mut ike,
                 device_reader,
@@ -148,6 +153,8 @@ impl Session<'_> {
                 inbound,
                 counters.clone(),
                 shutdown,
+                &mut roamer,
+                self.progress,
                 |c| {
                     write_status(
                         state_dir,
@@ -165,7 +172,10 @@ impl Session<'_> {
             if !reconnect::is_recoverable(&error) || *shutdown.borrow() {
                 break Err(error);
             }
-            match self.reconnect(&error, shutdown).await {
+            if let Some(e) = roamer.monitor_error.take() {
+                note_monitor_error(&counters, &e);
+            }
+            match self.reconnect(&error, &mut handle, shutdown).await {
                 Ok(Some((new_ike, new))) => {
                     if new.config.ipv4 != established.config.ipv4
                         || new.config.ipv6 != established.config.ipv6
@@ -203,11 +213,12 @@ impl Session<'_> {
     async fn reconnect(
         &self,
         error: &SessionError,
+        handle: &mut tunnel::Handle,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Option<(IkeIo, Box<Established>)>, SessionError> {
         let mut reason = error.to_string();
         for attempt in 1u32.. {
-            let wait = reconnect::backoff(attempt, jitter());
+            let wait = reconnect::wait_before(attempt, error, jitter());
             (self.progress)(Progress::Reconnecting {
                 attempt,
                 next_in: wait,
@@ -224,6 +235,13 @@ impl Session<'_> {
                         return Ok(None);
                     }
                 }
+            }
+            // The network may have changed under us (a renumbering flushes
+            // the SC's host route): without the route the new attempt
+            // would go into the tunnel.
+            if let Err(e) = handle.refresh_outer_route(self.sc.ip()).await {
+                reason = e.to_string();
+                continue;
             }
             match self.negotiate(&|_| {}, shutdown).await {
                 Ok(up) => return Ok(Some(up)),
@@ -261,6 +279,18 @@ fn up_info(
         behind_nat: established.nat.local_behind_nat,
         connect_time,
         reconnects,
+        mobike: established.mobike,
+    }
+}
+
+/// Records that the network monitor is not running (roaming is then
+/// noticed only by liveness checks).
+fn note_monitor_error(counters: &Counters, error: &str) {
+    counters
+        .roam_errors
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Ok(mut last) = counters.last_roam_error.lock() {
+        *last = Some(format!("no network monitor: {error}"));
     }
 }
 
@@ -348,6 +378,11 @@ fn status_up(
         "ike_rekeys": shared.ike_rekeys.load(std::sync::atomic::Ordering::Relaxed),
         "liveness_checks": shared.liveness_checks.load(std::sync::atomic::Ordering::Relaxed),
         "rekey_collisions": shared.rekey_collisions.load(std::sync::atomic::Ordering::Relaxed),
+        "mobike": up.mobike,
+        "moves": shared.moves.load(std::sync::atomic::Ordering::Relaxed),
+        "nat_rebindings": shared.nat_rebindings.load(std::sync::atomic::Ordering::Relaxed),
+        "roam_errors": shared.roam_errors.load(std::sync::atomic::Ordering::Relaxed),
+        "last_roam_error": shared.last_roam_error.lock().ok().and_then(|e| e.clone()),
     })
 }
 

@@ -42,11 +42,29 @@ pub struct Device {
 }
 
 /// Undoes the configuration.
+#[derive(Debug)]
 pub struct Handle {
     configurator: TunnelConfigurator,
 }
 
 impl Handle {
+    /// The tunnel device's interface index.
+    pub fn interface_index(&self) -> u32 {
+        self.configurator.interface().index
+    }
+
+    /// After a network change: moves the SC's host route to where the OS
+    /// now reaches `peer` outside the tunnel.
+    pub async fn refresh_outer_route(
+        &mut self,
+        peer: std::net::IpAddr,
+    ) -> Result<softwire_platform::OuterRoute, SessionError> {
+        self.configurator
+            .refresh_outer_route(peer)
+            .await
+            .map_err(|e| SessionError::Platform(e.to_string()))
+    }
+
     /// Removes routes, DNS, addresses and the device, in reverse order.
     pub async fn undo(mut self) -> Result<(), SessionError> {
         self.configurator

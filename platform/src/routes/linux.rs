@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use super::{PathToHost, Route, RouteError};
+use super::{Family, PathToHost, Route, RouteError, TableRoute};
 use crate::device::{Interface, Removal};
 use crate::netlink::{is_exists, is_gone, Lookup, Netlink};
 
@@ -48,6 +48,22 @@ impl Table {
                 })
             }
         }
+    }
+
+    pub(super) async fn main_routes(&self, family: Family) -> Result<Vec<TableRoute>, RouteError> {
+        self.netlink
+            .main_routes(family)
+            .await
+            .map_err(RouteError::Dump)
+    }
+
+    pub(super) async fn interface(&self, index: u32) -> Result<Option<Interface>, RouteError> {
+        let name = self
+            .netlink
+            .link_name(index)
+            .await
+            .map_err(|source| RouteError::Interface { index, source })?;
+        Ok(name.map(|name| Interface { name, index }))
     }
 
     pub(super) async fn add(&self, route: &Route) -> Result<(), RouteError> {

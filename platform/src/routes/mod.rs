@@ -21,6 +21,14 @@
 //!
 //! A split tunnel adds only the given prefixes.
 //!
+//! **After a network change** (MOBIKE roaming) the host route may be gone
+//! (the kernel flushes an interface's routes with its last IPv4 address)
+//! or point at a gateway that left. `ip route get` cannot say where the SC
+//! should go now, since a full tunnel's halves capture it; the main table
+//! is dumped instead ([`RouteTable::main_routes`]) and the route the OS
+//! would use without the tunnel picked from it (longest prefix, then
+//! lowest metric).
+//!
 //! - **Linux**: rtnetlink, main table, protocol `static`.
 //! - **Windows, macOS**: not implemented yet; every call returns
 //!   [`RouteError::Unsupported`].
@@ -33,6 +41,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::IpPrefix;
 use crate::device::{Interface, Removal};
+
+pub(crate) mod outer;
 
 #[cfg(target_os = "linux")]
 #[path = "linux.rs"]
@@ -90,6 +100,38 @@ impl fmt::Display for Route {
     }
 }
 
+/// An address family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// IPv4.
+    V4,
+    /// IPv6.
+    V6,
+}
+
+impl Family {
+    /// The family of an address.
+    pub fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => Self::V4,
+            IpAddr::V6(_) => Self::V6,
+        }
+    }
+}
+
+/// A unicast route of the main table, as the OS lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRoute {
+    /// The destination.
+    pub destination: IpPrefix,
+    /// The next hop, if not on-link.
+    pub gateway: Option<IpAddr>,
+    /// The outgoing interface's index.
+    pub interface_index: u32,
+    /// The metric (Linux: priority); lower wins among equal prefixes.
+    pub metric: u32,
+}
+
 /// How the OS reaches one address right now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathToHost {
@@ -115,6 +157,18 @@ pub enum RouteError {
     Lookup {
         /// The address looked up.
         destination: IpAddr,
+        /// The OS's error.
+        #[source]
+        source: io::Error,
+    },
+    /// The routing table could not be listed.
+    #[error("could not list the routing table: {0}")]
+    Dump(#[source] io::Error),
+    /// An interface could not be looked up.
+    #[error("could not look up interface {index}: {source}")]
+    Interface {
+        /// Its index.
+        index: u32,
         /// The OS's error.
         #[source]
         source: io::Error,
@@ -172,6 +226,18 @@ impl RouteTable {
     /// get`).
     pub async fn path_to(&self, destination: IpAddr) -> Result<PathToHost, RouteError> {
         self.os.path_to(destination).await
+    }
+
+    /// The main table's unicast routes of one family (Linux leaves out
+    /// dead and link-down routes; of a multipath route only its first hop
+    /// is listed).
+    pub async fn main_routes(&self, family: Family) -> Result<Vec<TableRoute>, RouteError> {
+        self.os.main_routes(family).await
+    }
+
+    /// The interface with this index, if there is one.
+    pub async fn interface(&self, index: u32) -> Result<Option<Interface>, RouteError> {
+        self.os.interface(index).await
     }
 
     /// Adds a route; [`RouteError::AlreadyExists`] when an identical one

@@ -3,8 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::{PathToHost, Route, RouteError};
-use crate::device::Removal;
+use super::{Family, PathToHost, Route, RouteError, TableRoute};
+use crate::device::{Interface, Removal};
 
 const OS: &str = "Windows";
 
@@ -19,6 +19,20 @@ impl Table {
     pub(super) async fn path_to(&self, _destination: IpAddr) -> Result<PathToHost, RouteError> {
         Err(RouteError::Unsupported {
             what: "looking up a route",
+            os: OS,
+        })
+    }
+
+    pub(super) async fn main_routes(&self, _family: Family) -> Result<Vec<TableRoute>, RouteError> {
+        Err(RouteError::Unsupported {
+            what: "listing the routing table",
+            os: OS,
+        })
+    }
+
+    pub(super) async fn interface(&self, _index: u32) -> Result<Option<Interface>, RouteError> {
+        Err(RouteError::Unsupported {
+            what: "looking up an interface",
             os: OS,
         })
     }

@@ -32,9 +32,10 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, watch};
 
 use crate::ike_io::{is_transient, IkeIo};
-use crate::SessionError;
+use crate::roaming::{PathCheck, Roam};
+use crate::{Progress, SessionError};
 use downlink::{Downlink, InboundSas};
-use uplink::Uplink;
+use uplink::{Uplink, UplinkChange};
 
 /// Reads packets from the tunnel device.
 pub trait PacketRead: Send + 'static {
@@ -76,6 +77,15 @@ pub struct Counters {
     pub liveness_checks: AtomicU64,
     /// CHILD_SA rekeys of the SC that crossed one of ours.
     pub rekey_collisions: AtomicU64,
+    /// Moves to a new path the SC confirmed (MOBIKE).
+    pub moves: AtomicU64,
+    /// NAT mapping changes found by NAT detection.
+    pub nat_rebindings: AtomicU64,
+    /// Network changes that could not be followed (route or address
+    /// lookups that failed); the last reason is in `last_roam_error`.
+    pub roam_errors: AtomicU64,
+    /// Why following the network last failed.
+    pub last_roam_error: Mutex<Option<String>>,
     /// System calls on the hot path, to tell how well batching works.
     pub calls: CallCounters,
 }
@@ -157,8 +167,8 @@ struct Halves<R> {
     uplink: UplinkTask<R>,
     /// Tells the uplink to stop and hand the reader back.
     stop_uplink: watch::Sender<bool>,
-    /// Hands the uplink a rekeyed outbound SA.
-    replace_outbound: mpsc::UnboundedSender<EspOutbound>,
+    /// Hands the uplink a rekeyed outbound SA or a new path.
+    to_uplink: mpsc::UnboundedSender<UplinkChange>,
     downlink: Downlink,
 }
 
@@ -177,7 +187,7 @@ fn start<R: PacketRead, W: PacketWrite>(
         Ok(s) => Arc::new(s),
         Err(e) => return Err((e.into(), reader)),
     };
-    let (replace_outbound, replacements) = mpsc::unbounded_channel();
+    let (to_uplink, replacements) = mpsc::unbounded_channel();
     let (stop_uplink, stop) = watch::channel(false);
     let uplink = Uplink {
         socket: socket.clone(),
@@ -190,7 +200,7 @@ fn start<R: PacketRead, W: PacketWrite>(
     Ok(Halves {
         uplink: tokio::spawn(uplink.run(reader, stop)),
         stop_uplink,
-        replace_outbound,
+        to_uplink,
         downlink: Downlink {
             inbound: InboundSas::new(inbound),
             received: RecvBatch::for_socket(&socket),
@@ -247,7 +257,7 @@ pub enum Ended {
 /// Sending for this long without hearing anything back calls for a
 /// liveness check at once, instead of after the idle interval: a restarted
 /// or vanished SC is noticed within seconds while traffic flows.
-const SILENT_WHILE_SENDING: Duration = Duration::from_secs(5);
+const SILENT_WHILE_SENDING: Duration = Duration::from_secs(2);
 
 /// Runs the data path until shutdown or failure; hands back the device's
 /// reader (unless its task died) and writer, for a reconnect.
@@ -260,15 +270,17 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     inbound: EspInbound,
     counters: Arc<Counters>,
     shutdown: &mut watch::Receiver<bool>,
+    roam: &mut impl Roam,
+    progress: &dyn Fn(Progress),
     mut on_tick: impl FnMut(&Counters),
 ) -> (Ended, Option<R>, W) {
-    let sc = ike.initiator_sc();
+    let mut sc = ike.initiator_sc();
     let last_sent = LastSent::new();
     let Halves {
-        socket,
+        mut socket,
         uplink: mut uplink_task,
         stop_uplink,
-        replace_outbound,
+        to_uplink,
         mut downlink,
     } = match start(
         ike.socket.clone(),
@@ -288,6 +300,8 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     let mut staged: Option<(u32, EspOutbound)> = None;
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut closing = false;
+    // When we noticed the network change the SC has yet to confirm.
+    let mut moving_since: Option<Instant> = None;
     let ended = loop {
         if let Err(e) = ike.flush().await {
             break Ended::Failed(e);
@@ -323,8 +337,21 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 }
                 Event::ChildOutbound { spi_in } => {
                     if let Some(outbound) = take_staged(&mut staged, spi_in) {
-                        let _ = replace_outbound.send(outbound);
+                        let _ = to_uplink.send(UplinkChange::Outbound(Box::new(outbound)));
                     }
+                }
+                Event::PathUpdated {
+                    local,
+                    sc,
+                    behind_nat,
+                } => {
+                    let took = moving_since.take().map(|t| t.elapsed());
+                    progress(Progress::Moved {
+                        local,
+                        sc,
+                        behind_nat,
+                        took,
+                    });
                 }
                 Event::ChildRetired { spi_in } => downlink.inbound.retire(spi_in),
                 Event::Phase(_) | Event::Established(_) => {}
@@ -340,6 +367,15 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
         counters
             .rekey_collisions
             .store(stats.rekey_collisions, Ordering::Relaxed);
+        counters.moves.store(stats.path_updates, Ordering::Relaxed);
+        counters
+            .nat_rebindings
+            .store(stats.nat_rebindings, Ordering::Relaxed);
+        // The SC may have moved us to another of its addresses.
+        if ike.initiator_sc() != sc {
+            sc = ike.initiator_sc();
+            let _ = to_uplink.send(UplinkChange::Path(socket.clone(), sc));
+        }
         if let Some(f) = finished {
             break f;
         }
@@ -372,7 +408,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                         .map(|(spi, _)| *spi)
                         .filter(|spi| downlink.inbound.has_traffic(*spi));
                     if let Some(outbound) = arrived.and_then(|spi| take_staged(&mut staged, spi)) {
-                        let _ = replace_outbound.send(outbound);
+                        let _ = to_uplink.send(UplinkChange::Outbound(Box::new(outbound)));
                     }
                 }
                 if let Err(e) = writer.write_batch(&mut downlink.writes).await {
@@ -380,6 +416,43 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                 }
             }
             () = ike_timer => ike.initiator.handle_timeout(Instant::now()),
+            () = roam.changed(), if !closing => {
+                let noticed = Instant::now();
+                let local = ike.initiator.local_address();
+                match roam.check(sc.ip(), local.ip()).await {
+                    PathCheck::Same | PathCheck::NoPath => {}
+                    PathCheck::NewAddress(ip) if ike.initiator.mobike() => {
+                        match ike.rebind(ip).await.and_then(|local| {
+                            BatchSocket::new(ike.socket.clone()).map(|s| (local, s))
+                        }) {
+                            Ok((local, batch)) => {
+                                socket = Arc::new(batch);
+                                let _ = to_uplink.send(UplinkChange::Path(socket.clone(), sc));
+                                ike.initiator.move_to(noticed, local);
+                                moving_since = Some(noticed);
+                            }
+                            Err(e) => note_roam_error(&counters, format!("no socket on {ip}: {e}")),
+                        }
+                    }
+                    PathCheck::NewRoute if ike.initiator.mobike() => {
+                        // Same address on another network: tell the SC
+                        // where it sees us now.
+                        ike.initiator.move_to(noticed, local);
+                        moving_since = Some(noticed);
+                    }
+                    PathCheck::NewAddress(ip) => {
+                        break Ended::Failed(SessionError::NetworkChanged(format!(
+                            "our address is now {ip}"
+                        )));
+                    }
+                    PathCheck::NewRoute => {
+                        break Ended::Failed(SessionError::NetworkChanged(
+                            "the route to the SC moved".to_owned(),
+                        ));
+                    }
+                    PathCheck::Failed(e) => note_roam_error(&counters, e),
+                }
+            }
             () = tokio::time::sleep(keepalive_in) => {
                 // RFC 3948 §2.3: keep the NAT mapping alive when idle.
                 if last_sent.idle() >= NAT_KEEPALIVE_INTERVAL
@@ -437,7 +510,7 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
         socket,
         uplink: mut uplink_task,
         stop_uplink,
-        replace_outbound: _,
+        to_uplink: _,
         mut downlink,
     } = start(
         socket, peer, reader, &writer, outbound, inbound, &counters, &last_sent,
@@ -477,5 +550,14 @@ pub async fn run_static<R: PacketRead, W: PacketWrite>(
 impl From<InitiatorError> for Ended {
     fn from(e: InitiatorError) -> Self {
         Ended::Failed(e.into())
+    }
+}
+
+/// Counts a network change we could not follow and keeps its reason for
+/// the status file.
+fn note_roam_error(counters: &Counters, reason: String) {
+    counters.roam_errors.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut last) = counters.last_roam_error.lock() {
+        *last = Some(reason);
     }
 }

@@ -71,8 +71,16 @@ pub(super) struct Uplink {
     pub(super) peer: SocketAddr,
     pub(super) counters: Arc<Counters>,
     pub(super) last_sent: Arc<LastSent>,
-    /// Outbound SAs replacing `esp` after a rekey.
-    pub(super) replacements: mpsc::UnboundedReceiver<EspOutbound>,
+    /// Outbound SAs replacing `esp` after a rekey, and new paths.
+    pub(super) replacements: mpsc::UnboundedReceiver<UplinkChange>,
+}
+
+/// What the control task tells the uplink.
+pub(super) enum UplinkChange {
+    /// A rekeyed SA takes over from the next packet on.
+    Outbound(Box<EspOutbound>),
+    /// Send from this socket to this address from now on (a move).
+    Path(Arc<BatchSocket>, SocketAddr),
 }
 
 impl Uplink {
@@ -116,9 +124,17 @@ impl Uplink {
                 Err(e) => return Err(e.into()),
             }
             // A rekeyed SA takes over from the next packet on.
-            while let Ok(next) = self.replacements.try_recv() {
-                retired.add(self.esp.counters());
-                self.esp = next;
+            while let Ok(change) = self.replacements.try_recv() {
+                match change {
+                    UplinkChange::Outbound(next) => {
+                        retired.add(self.esp.counters());
+                        self.esp = *next;
+                    }
+                    UplinkChange::Path(socket, peer) => {
+                        self.socket = socket;
+                        self.peer = peer;
+                    }
+                }
             }
             let max_segments = self.socket.max_segments();
             for inner in packets.iter() {
