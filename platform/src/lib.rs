@@ -37,6 +37,7 @@ mod netlink;
 pub mod netmon;
 /// Packet logic for Linux TUN segmentation and checksum offloads (pure, no I/O).
 pub mod offload;
+pub mod path_mtu;
 pub mod routes;
 pub mod trust_store;
 pub mod tunnel;

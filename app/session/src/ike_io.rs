@@ -40,7 +40,12 @@ impl IkeIo {
         size_buffers(&socket);
         let local = socket.local_addr()?;
         let started = Instant::now();
-        let initiator = Initiator::new(config, started, local, sc)?;
+        let mut initiator = Initiator::new(config, started, local, sc)?;
+        // IKE fragments sized to the path (RFC 7383 §2.5.1); where the OS
+        // cannot say, the engine's default (1280) stays.
+        if let Ok(mtu) = softwire_platform::path_mtu::path_mtu(sc.ip()) {
+            initiator.set_path_mtu(mtu);
+        }
         Ok(Self {
             initiator,
             socket: Arc::new(socket),
