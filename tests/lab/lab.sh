@@ -19,6 +19,13 @@
 #        lab.sh drop-ike-auth N | off | status ; lab.sh drop-ike-auth-count
 #        lab.sh block-sc on | off | status
 #        lab.sh drop-keepalives on | off
+#        lab.sh drop-create-child hotspot|sc N | off ; lab.sh drop-create-child status
+#                                         (the NAT drops the first N CREATE_CHILD_SA
+#                                          requests of one side)
+#        lab.sh hotspot-readdress ADDR    (the hotspot renumbers in 192.0.2.0/24: old
+#                                          address and its routes gone, default route back)
+#        lab.sh nat-readdress ADDR        (the NAT's public address becomes ADDR in
+#                                          198.51.100.0/24; its old mappings are dropped)
 #        lab.sh sc-restart                (kill -9 the SC's charon, start it again)
 #        lab.sh dir                       (prints LAB_DIR)
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
@@ -31,6 +38,15 @@
 #        LAB_SC_CHILD_REKEY=20s (the SC rekeys CHILD_SAs after this; default 1h),
 #        LAB_SC_IKE_REKEY=45s (the SC rekeys its IKE SAs after this; default 4h),
 #        LAB_SC_DPD=0s (the SC's liveness checks; default 30s),
+#        LAB_SC_CHILD_RAND=0s (the SC's CHILD_SA rekey jitter; default a tenth of
+#                              LAB_SC_CHILD_REKEY),
+#        LAB_SC_CHILD_LIFE=30s (the SC's CHILD_SA hard lifetime; default
+#                              LAB_SC_CHILD_REKEY plus a tenth),
+#        LAB_SC_MOBIKE=0 (the SC's connections without MOBIKE; default 1),
+#        LAB_SC_RETRANSMIT=fast (the SC gives up on a silent peer after 7.1 s of
+#                                retransmissions instead of 165 s),
+#        SW_CLIENT_DPD=30s (sw-client up: the strongSwan client's dpd_delay;
+#                           default 0s, none),
 #        LAB_NAT_UDP_TIMEOUT=30 (seconds the NAT keeps an idle UDP mapping),
 #        LAB_NAT_RANDOM_PORTS=1 (each new NAT mapping gets a random port),
 #        LAB_NAT_DROP_FRAGMENTS=1 (the NAT drops IPv4 fragments),
@@ -58,6 +74,8 @@ LAB_CONF="$LAB_ROOT/conf"
 . "$LAB_ROOT/lib/services.sh"
 # shellcheck source=lib/snapshot.sh
 . "$LAB_ROOT/lib/snapshot.sh"
+# shellcheck source=lib/roam.sh
+. "$LAB_ROOT/lib/roam.sh"
 
 LAB_MARKER="$LAB_DIR/.softwire-lab"
 
@@ -459,12 +477,16 @@ main() {
         sc-restart)
             # The SC crashes (SIGKILL: no DELETE sent, all SAs forgotten)
             # and comes back with its configuration.
-            require_root && ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
+            require_root
+            ns_exists "$NS_SC" || die "lab $LAB_ID is not up"
             stop_proc charon KILL
             sc_charon_start
             echo "LAB_CHARON_PID=$(<"$PID_DIR/charon.pid")"
             ;;
         drop-keepalives) require_root && drop_keepalives "$@" ;;
+        drop-create-child) require_root && drop_create_child "$@" ;;
+        hotspot-readdress) require_root && hotspot_readdress "$@" ;;
+        nat-readdress) require_root && nat_readdress "$@" ;;
         -h | --help | help) usage ;;
         *) usage ;;
     esac

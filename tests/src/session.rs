@@ -69,6 +69,34 @@ pub fn settle_to_one_sa_pair(lab: &Lab) -> String {
     sas
 }
 
+/// How many CHILD_SAs a `swanctl --list-sas` listing shows, in any state
+/// (INSTALLED, REKEYED, DELETED, ...).
+pub fn child_sa_count(listing: &str) -> usize {
+    listing
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(", reqid "))
+        .count()
+}
+
+/// Like [`settle_to_one_sa_pair`], but also waits (up to 15 s) until no
+/// replaced CHILD_SA is listed any more: strongSwan keeps the inbound half
+/// of one it rekeyed for `delete_rekeyed_delay` (5 s), listed as DELETED.
+/// Returns the last listing either way.
+pub fn settle_to_no_leftovers(lab: &Lab) -> String {
+    let mut sas = String::new();
+    for _ in 0..75 {
+        sas = sas_on_sc(lab);
+        if sas.matches("ESTABLISHED").count() == 1
+            && sas.matches("INSTALLED").count() == 1
+            && child_sa_count(&sas) == 1
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    sas
+}
+
 /// Pings the lab's site over inner IPv4 once, with a 1 s wait.
 pub fn site_answers(lab: &Lab) -> bool {
     lab.exec(

@@ -20,6 +20,7 @@
 //! [rekey]                         # all optional
 //! child_seconds = 3600            # replace the CHILD_SA after this long
 //! ike_seconds = 14400             # replace the IKE SA after this long
+//! jitter_percent = 10             # ... up to this much earlier, at random (0-50)
 //! pfs = false                     # a fresh key exchange in each rekey
 //! dpd_seconds = 30                # check the SC is alive after this much silence (0: never)
 //! ```
@@ -58,13 +59,20 @@ pub struct Profile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RekeySettings {
-    /// Seconds after which the CHILD_SA is replaced (up to a tenth
-    /// earlier, at random).
+    /// Seconds after which the CHILD_SA is replaced (up to
+    /// `jitter_percent` earlier, at random).
     #[serde(default = "default_child_seconds")]
     pub child_seconds: u64,
-    /// Seconds after which the IKE SA is replaced (up to a tenth earlier).
+    /// Seconds after which the IKE SA is replaced (up to `jitter_percent`
+    /// earlier).
     #[serde(default = "default_ike_seconds")]
     pub ike_seconds: u64,
+    /// How much earlier than `child_seconds` and `ike_seconds` a rekey may
+    /// come, chosen at random per SA, in percent (0 to 50). The randomness
+    /// keeps both ends from rekeying at once (RFC 7296 §2.8.1); 0 rekeys
+    /// exactly on time.
+    #[serde(default = "default_jitter_percent")]
+    pub jitter_percent: u8,
     /// Perfect forward secrecy: a key exchange (the IKE SA's group) in each
     /// CHILD_SA rekey. The SC must allow it.
     #[serde(default)]
@@ -79,6 +87,7 @@ impl Default for RekeySettings {
         Self {
             child_seconds: default_child_seconds(),
             ike_seconds: default_ike_seconds(),
+            jitter_percent: default_jitter_percent(),
             pfs: false,
             dpd_seconds: default_dpd_seconds(),
         }
@@ -91,6 +100,10 @@ fn default_child_seconds() -> u64 {
 
 fn default_ike_seconds() -> u64 {
     14_400
+}
+
+fn default_jitter_percent() -> u8 {
+    10
 }
 
 fn default_dpd_seconds() -> u64 {

@@ -100,6 +100,12 @@ impl Profile {
                 format!("{} is outside 30 to 172800 seconds", self.rekey.ike_seconds),
             ));
         }
+        if self.rekey.jitter_percent > 50 {
+            return Err(field(
+                "rekey.jitter_percent",
+                format!("{} is outside 0 to 50 percent", self.rekey.jitter_percent),
+            ));
+        }
         if self.rekey.dpd_seconds != 0 && !(5..=3600).contains(&self.rekey.dpd_seconds) {
             return Err(field(
                 "rekey.dpd_seconds",
@@ -187,4 +193,28 @@ fn is_host_name(name: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::Profile;
+
+    const EAP: &str = "name = \"Office\"\n[sc]\naddress = \"198.51.100.1\"\n\
+        ca = \"/etc/softwire/ca.pem\"\n[auth]\nmethod = \"eap-mschapv2\"\n\
+        identity = \"alice@eap.example.net\"\n";
+
+    #[test]
+    fn the_rekey_jitter_is_a_percentage_up_to_half() {
+        assert_eq!(Profile::from_toml(EAP).unwrap().rekey.jitter_percent, 10);
+        let exact = Profile::from_toml(&format!("{EAP}[rekey]\njitter_percent = 0\n")).unwrap();
+        assert_eq!(exact.rekey.jitter_percent, 0);
+        Profile::from_toml(&format!("{EAP}[rekey]\njitter_percent = 50\n")).unwrap();
+        let e = Profile::from_toml(&format!("{EAP}[rekey]\njitter_percent = 51\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`rekey.jitter_percent`") && e.contains("51"),
+            "{e}"
+        );
+    }
 }

@@ -70,15 +70,40 @@ sc_cookies_enabled() {
     [[ "$(cat "$LAB_DIR/sc-cookies" 2>/dev/null)" == 1 ]]
 }
 
+# LAB_SC_RETRANSMIT=fast: the SC gives up on an unanswered request after
+# 1 + 1.4 + 1.96 + 2.74 = 7.1 s (charon waits retransmit_timeout *
+# retransmit_base^n after send n, and gives up after retransmit_tries
+# retransmissions) instead of 4 + 7.2 + 13 + 23.3 + 42 + 75.6 = 165 s. With
+# LAB_SC_DPD=5s the SC so deletes the IKE SA of a client that went silent
+# about 12 s (5 s + 7.1 s) after the client's last packet.
+sc_retransmit_settings() {
+    cat <<EOF
+    # LAB_SC_RETRANSMIT=fast: a quick verdict on a silent peer.
+    retransmit_tries = 3
+    retransmit_timeout = 1.0
+    retransmit_base = 1.4
+EOF
+}
+
+# sc_retransmit_fast : the SC runs (or is to run) with LAB_SC_RETRANSMIT=fast
+sc_retransmit_fast() {
+    [[ "$(cat "$LAB_DIR/sc-retransmit" 2>/dev/null)" == fast ]]
+}
+
 # sc_charon_start : (re)writes the SC's strongswan.conf for the current
-# cookie mode, starts its charon and loads its connections.
+# cookie and retransmission modes, starts its charon and loads its
+# connections.
 sc_charon_start() {
+    local extra="" net_level=1
     if sc_cookies_enabled; then
-        charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no \
-            "$(sc_cookie_settings)" 2
-    else
-        charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no
+        extra="$(sc_cookie_settings)"
+        net_level=2
     fi
+    if sc_retransmit_fast; then
+        extra="${extra:+$extra$'\n'}$(sc_retransmit_settings)"
+    fi
+    charon_conf sc "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI" no \
+        "${extra:-    # (no extra settings)}" "$net_level"
     charon_start charon "$NS_SC" "$LAB_DIR/strongswan.conf" "$LAB_DIR/charon.log" "$SC_VICI_URI"
     sc_swanctl --load-all --noprompt >"$LAB_DIR/load-all.log" 2>&1 ||
         die "swanctl --load-all failed: $(cat "$LAB_DIR/load-all.log")"
@@ -87,8 +112,40 @@ sc_charon_start() {
     fi
 }
 
+# yes_no NAME VALUE DEFAULT : 1/yes -> yes, 0/no -> no, empty -> DEFAULT
+yes_no() {
+    case "${2:-$3}" in
+        1 | yes) echo yes ;;
+        0 | no) echo no ;;
+        *) die "$1 must be 0 or 1, got '$2'" ;;
+    esac
+}
+
 sc_up() {
-    local sw="$LAB_DIR/swanctl"
+    local sw="$LAB_DIR/swanctl" mobike child_rand child_life
+    mobike="$(yes_no LAB_SC_MOBIKE "${LAB_SC_MOBIKE:-}" yes)"
+    # The SC's CHILD_SA rekey comes up to rand_time before rekey_time, at
+    # random; strongSwan's default is over_time, a tenth of rekey_time.
+    if [[ -n "${LAB_SC_CHILD_RAND:-}" ]]; then
+        [[ "$LAB_SC_CHILD_RAND" =~ ^[0-9]{1,6}[smh]?$ ]] ||
+            die "LAB_SC_CHILD_RAND must be a time like 0s or 3s, got '$LAB_SC_CHILD_RAND'"
+        child_rand="rand_time = $LAB_SC_CHILD_RAND"
+    else
+        child_rand="# rand_time: strongSwan's default (a tenth of rekey_time)"
+    fi
+    # The hard lifetime: the SA is gone then, rekeyed or not (strongSwan's
+    # default is rekey_time plus a tenth).
+    if [[ -n "${LAB_SC_CHILD_LIFE:-}" ]]; then
+        [[ "$LAB_SC_CHILD_LIFE" =~ ^[0-9]{1,6}[smh]?$ ]] ||
+            die "LAB_SC_CHILD_LIFE must be a time like 30s, got '$LAB_SC_CHILD_LIFE'"
+        child_life="life_time = $LAB_SC_CHILD_LIFE"
+    else
+        child_life="# life_time: strongSwan's default (rekey_time plus a tenth)"
+    fi
+    case "${LAB_SC_RETRANSMIT:-default}" in
+        fast | default) echo "${LAB_SC_RETRANSMIT:-default}" >"$LAB_DIR/sc-retransmit" ;;
+        *) die "LAB_SC_RETRANSMIT must be fast or default, got '$LAB_SC_RETRANSMIT'" ;;
+    esac
     mkdir -p "$sw"/{x509,x509ca,x509aa,x509ocsp,x509crl,x509ac,pubkey,private,rsa,ecdsa,bliss,pkcs8,pkcs12}
     chmod 700 "$sw/private"
     cp "$PKI_DIR/ca.crt.pem" "$sw/x509ca/"
@@ -100,7 +157,8 @@ sc_up() {
         EAP_ID_PATTERN="$EAP_ID_PATTERN" EAP_USER="$EAP_USER" CLIENT_ID="$CLIENT_ID" \
         IKE_PROPOSALS="$IKE_PROPOSALS" ESP_PROPOSALS="$ESP_PROPOSALS" \
         CHILD_REKEY="${LAB_SC_CHILD_REKEY:-1h}" IKE_REKEY="${LAB_SC_IKE_REKEY:-4h}" \
-        SC_DPD="${LAB_SC_DPD:-30s}" \
+        SC_DPD="${LAB_SC_DPD:-30s}" SC_MOBIKE="$mobike" CHILD_RAND="$child_rand" \
+        CHILD_LIFE="$child_life" \
         SITE_NET4="$SITE_NET4" SITE_NET6="$SITE_NET6" \
         POOL4="$POOL4" POOL6="$POOL6" DNS4="$DNS4" DNS6="$DNS6" \
         PSK="$(<"$LAB_DIR/psk")" EAP_PASSWORD="$(<"$LAB_DIR/eap-password")"
@@ -152,6 +210,7 @@ client_up() {
         CLIENT_ESP_PROPOSALS="${SW_CLIENT_ESP_PROPOSALS:-$esp}" \
         CLIENT_VIPS="${SW_CLIENT_VIPS:-0.0.0.0, ::}" \
         CLIENT_REMOTE_TS="${SW_CLIENT_REMOTE_TS:-0.0.0.0/0, ::/0}" \
+        CLIENT_DPD="${SW_CLIENT_DPD:-0s}" \
         PSK="$(<"$LAB_DIR/psk")" EAP_PASSWORD="$(<"$LAB_DIR/eap-password")"
     chmod 600 "$sw/swanctl.conf"
 

@@ -98,6 +98,15 @@ elif [[ ! -s "$LAB_DIR/outer" && "${LAB_OUTER:-}" == ipv6 ]]; then
 else
     outer_init ipv4
 fi
+# Addresses a running lab was renumbered to (hotspot-readdress,
+# nat-readdress; lib/roam.sh). "up" calls outer_init again, which forgets
+# them.
+if [[ -s "$LAB_DIR/hotspot-addr" ]]; then
+    OUT_HOT_ADDR="$(<"$LAB_DIR/hotspot-addr")"
+fi
+if [[ -s "$LAB_DIR/nat-public-addr" ]]; then
+    OUT_NAT_OUT_ADDR="$(<"$LAB_DIR/nat-public-addr")"
+fi
 
 # Identities.
 SC_ID=sc.example.net

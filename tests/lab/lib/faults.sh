@@ -10,6 +10,9 @@
 #                         or 2001:db8:2::1 with LAB_OUTER=ipv6)
 #   drop-keepalives on|off  drop NAT keepalives from the hotspot (UDP to 4500
 #                         with the one-octet payload 0xff, RFC 3948 §2.3)
+#   drop-create-child hotspot|sc N|off   drop the first N CREATE_CHILD_SA
+#                         requests the hotspot (or the SC) sends
+#   drop-create-child status
 
 # Base chain (priority filter - 10, before lab_nat's forward chain) jumping
 # to one regular chain per fault; each fault only rewrites its own chain.
@@ -19,10 +22,15 @@ faults_table() {
 table $NFT_FAMILY lab_faults {
     counter ike_auth_seen { }
     counter ike_auth_dropped { }
+    counter create_child_hotspot_seen { }
+    counter create_child_hotspot_dropped { }
+    counter create_child_sc_seen { }
+    counter create_child_sc_dropped { }
     chain forward {
         type filter hook forward priority filter - 10; policy accept;
         jump block_sc
         jump ike_auth
+        jump create_child
     }
     # Before conntrack (priority raw): a dropped keepalive must not
     # refresh the NAT mapping either.
@@ -34,6 +42,14 @@ table $NFT_FAMILY lab_faults {
     chain keepalives { }
     chain ike_auth { }
     chain ike_auth_drop { }
+    # CREATE_CHILD_SA requests on port 4500 (marker, exchange type 36, no
+    # Response flag; offsets as in drop_ike_auth), by direction.
+    chain create_child {
+        iifname "eth0" udp dport 4500 @th,64,32 0 @th,240,8 36 @th,248,8 & 0x20 == 0 goto create_child_hotspot
+        iifname "eth1" udp sport 4500 @th,64,32 0 @th,240,8 36 @th,248,8 & 0x20 == 0 goto create_child_sc
+    }
+    chain create_child_hotspot { }
+    chain create_child_sc { }
 }
 EOF
 }
@@ -208,4 +224,44 @@ cookie_prime() {
         sleep 0.05
     done
     die "cookie primer: the SC shows no half-open IKE_SA from $OUT_PRIMER_ADDR"
+}
+
+# drop_create_child hotspot|sc N|off : the NAT drops the first N
+# CREATE_CHILD_SA requests coming from the hotspot (eth0 -> eth1) or from
+# the SC (eth1 -> eth0); retransmissions count. CHILD_SA and IKE SA rekeys
+# both use CREATE_CHILD_SA. Port 4500 only (libipsec makes every
+# connection float there, see the strongSwan notes). Each direction has its
+# own chain and counters; re-arming one resets its counters.
+# drop_create_child status : limit, seen and dropped per direction
+drop_create_child() {
+    local from="${1:?usage: drop-create-child hotspot|sc N|off | status}" n="${2:-}" limit dir
+    ns_exists "$NS_NAT" || die "lab $LAB_ID is not up"
+    faults_table
+    if [[ "$from" == status ]]; then
+        for dir in hotspot sc; do
+            limit="$(nsx "$NS_NAT" nft list chain "$NFT_FAMILY" lab_faults "create_child_$dir" 2>/dev/null |
+                sed -n 's/.*numgen inc mod 2147483648 < \([0-9]*\).*/\1/p')"
+            echo "drop_create_child_$dir=${limit:-off}"
+            echo "${dir}_seen=$(nft_counter_packets "create_child_${dir}_seen")"
+            echo "${dir}_dropped=$(nft_counter_packets "create_child_${dir}_dropped")"
+        done
+        return 0
+    fi
+    [[ "$from" == hotspot || "$from" == sc ]] ||
+        die "drop-create-child: from hotspot or sc, got '$from'"
+    if [[ "$n" == off ]]; then
+        nsx "$NS_NAT" nft flush chain "$NFT_FAMILY" lab_faults "create_child_$from"
+        echo "drop_create_child_$from=off"
+        return 0
+    fi
+    [[ "$n" =~ ^[0-9]{1,9}$ ]] || die "drop-create-child: N must be a number (or off), got '$n'"
+    n=$((10#$n))
+    nsx "$NS_NAT" nft -f - >/dev/null <<EOF
+flush chain $NFT_FAMILY lab_faults create_child_$from
+reset counter $NFT_FAMILY lab_faults create_child_${from}_seen
+reset counter $NFT_FAMILY lab_faults create_child_${from}_dropped
+add rule $NFT_FAMILY lab_faults create_child_$from counter name create_child_${from}_seen
+add rule $NFT_FAMILY lab_faults create_child_$from numgen inc mod 2147483648 < $n counter name create_child_${from}_dropped drop
+EOF
+    echo "drop_create_child_$from=$n"
 }
