@@ -149,8 +149,10 @@ impl Initiator {
         if is_error_notify(payloads).is_some() {
             // TEMPORARY_FAILURE (a collision on its side), NO_PROPOSAL_CHOSEN
             // or CHILD_SA_NOT_FOUND: the current SA stays; try again later
-            // (the SC's own rekey may come first).
-            if let Some(child) = self.child.as_mut() {
+            // (the SC's own rekey may come first). If the SC's rekey
+            // already replaced the SA we meant (a collision it won), the
+            // new one keeps its own full lifetime.
+            if let Some(child) = self.child.as_mut().filter(|c| c.spi_in == rekey.old.spi_in) {
                 child.rekey_at = now + REKEY_RETRY;
             }
             return Ok(());

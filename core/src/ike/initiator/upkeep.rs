@@ -94,8 +94,12 @@ impl Initiator {
             .dpd_interval
             .zip(self.last_heard)
             .is_some_and(|(interval, heard)| now >= heard + interval);
-        if silent && self.in_flight.is_none() && self.wants.is_empty() {
-            self.wants.push_back(Want::Liveness);
+        if silent && self.in_flight.is_none() && !self.wants.contains(&Want::Liveness) {
+            // First, before any rekey that came due meanwhile: after a long
+            // silence (a laptop that slept) the SC may have dropped us, and
+            // a liveness check finds that out on its short schedule
+            // (7.5 s) where a rekey would retransmit for half a minute.
+            self.wants.push_front(Want::Liveness);
         }
         self.start_next_want(now);
     }

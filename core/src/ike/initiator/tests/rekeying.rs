@@ -302,3 +302,57 @@ fn an_sc_that_stops_answering_is_declared_gone() {
     assert_eq!(*tries, crate::ike::initiator::LIVENESS_TRIES);
     println!("declared gone after {:?}", h.now - start);
 }
+
+#[test]
+fn a_crossed_rekey_the_sc_refuses_leaves_the_scs_new_sa_its_full_lifetime() {
+    let mut h = up(config(None, None));
+    // Our rekey is due; the SC's rekey of the same SA reaches us first and
+    // is answered, so the SC's new SA is current.
+    h.advance();
+    let ours = h.initiator.poll_transmit().unwrap();
+    let theirs = h.sc.rekey_child_request(0, None);
+    let source = h.sc.address();
+    h.initiator.handle_datagram(h.now, source, &theirs);
+    let answer = h.initiator.poll_transmit().unwrap();
+    h.sc.take_rekey_response(&answer.payload).unwrap();
+    let scs_new = rekeyed(&h).last().map(|c| c.spi_in);
+    h.pump();
+    // Ours then arrives for an SA the SC has replaced: it refuses.
+    h.sc.script.refuse_create_child = Some(NotifyType::ChildSaNotFound);
+    for reply in h.sc.handle(LOCAL, ours.destination, &ours.payload) {
+        h.initiator.handle_datagram(h.now, source, &reply);
+    }
+    h.pump();
+    assert_eq!(h.initiator.stats().rekey_collisions, 1);
+    let current = rekeyed(&h).last().unwrap().spi_in;
+    assert!(scs_new.is_none() || scs_new == Some(current));
+    // No retry in 10 s: the SA is new and lives its lifetime.
+    assert_eq!(h.initiator.poll_timeout(), Some(h.now + CHILD_LIFE));
+}
+
+#[test]
+fn after_a_long_silence_a_liveness_check_goes_before_an_overdue_rekey() {
+    let mut h = up(config(None, Some(Duration::from_secs(30))));
+    h.sc.script.ignore_informational = true;
+    h.sc.script.drop_create_child = true;
+    // Asleep past both the liveness interval and the CHILD_SA lifetime.
+    h.now += Duration::from_secs(120);
+    h.initiator.handle_timeout(h.now);
+    h.pump();
+    assert_eq!(h.sc.informational_requests.len(), 1);
+    assert!(h.sc.create_child_requests.is_empty());
+    // Its short schedule ends the SA in 7.5 s, not after a rekey's 31.5 s.
+    let woke = h.now;
+    while h.closed().is_none() {
+        h.advance();
+        h.pump();
+    }
+    assert!(h.now - woke <= Duration::from_secs(8), "{:?}", h.now - woke);
+    assert!(matches!(
+        h.closed(),
+        Some(Err(InitiatorError::Timeout {
+            phase: Phase::Liveness,
+            ..
+        }))
+    ));
+}
