@@ -355,8 +355,14 @@ impl Initiator {
         // half a minute for an SC that is gone.
         let tries = match pending.phase {
             Phase::Closing => self.config.retransmit.tries.min(CLOSING_TRIES),
-            // 0.5 + 1 + 2 + 4 s: an SC that misses four checks is gone.
-            Phase::Liveness | Phase::Roaming => self.config.retransmit.tries.min(LIVENESS_TRIES),
+            // 0.5 + 1 + 2 + 4 s: an SC that misses four checks is gone,
+            // and so is one that leaves a rekey, a DELETE or an address
+            // update unanswered as long (a laptop that slept may answer
+            // the SC's stale requests first, and must not then wait half a
+            // minute on a rekey the SC will never answer).
+            Phase::Liveness | Phase::Roaming | Phase::Rekeying => {
+                self.config.retransmit.tries.min(LIVENESS_TRIES)
+            }
             _ => self.config.retransmit.tries,
         };
         if pending.tries >= tries {

@@ -356,3 +356,26 @@ fn after_a_long_silence_a_liveness_check_goes_before_an_overdue_rekey() {
         }))
     ));
 }
+
+#[test]
+fn an_unanswered_rekey_ends_the_sa_on_the_liveness_schedule() {
+    let mut h = up(config(None, Some(Duration::from_secs(30))));
+    h.sc.script.drop_create_child = true;
+    h.advance();
+    h.pump();
+    let sent = h.now;
+    while h.closed().is_none() {
+        h.advance();
+        h.pump();
+    }
+    assert_eq!(h.sc.create_child_requests.len(), 4);
+    assert_eq!(h.now - sent, Duration::from_millis(7500));
+    assert!(matches!(
+        h.closed(),
+        Some(Err(InitiatorError::Timeout {
+            phase: Phase::Rekeying,
+            tries: 4,
+            ..
+        }))
+    ));
+}
