@@ -1,19 +1,12 @@
 //! The platform shims against the real kernel, each test in a network
 //! namespace of its own.
 //!
-//! A test creates a namespace `swp<pid><tag>` with an uplink (a veth pair)
-//! (`198.51.100.2/24`, `2001:db8:1::2/64`, default routes via `.1` / `::1`)
-//! and its own resolver file at `/etc/netns/<ns>/resolv.conf`, then runs
-//! itself again under `ip netns exec` (which bind-mounts that file over
-//! `/etc/resolv.conf`, so the machine's own is never touched) with
-//! `SOFTWIRE_PLATFORM_NETNS` set; that run executes the test's body. The
-//! namespace, its `/etc/netns` entry and the test's temporary directory
-//! are removed afterwards, also when the test fails.
+//! The namespace harness (an uplink, a resolver file of its own, the body
+//! run again inside, everything removed afterwards) is in
+//! `support/mod.rs`, shared with the roaming tests.
 //!
 //! Needs root (namespaces, TUN, routes): without it every test fails
-//! saying so.
-//!
-//! Only documentation addresses are used.
+//! saying so. Only documentation addresses are used.
 
 #![cfg(target_os = "linux")]
 #![allow(
@@ -26,35 +19,24 @@
     clippy::cast_possible_truncation
 )]
 
-use std::future::Future;
+mod support;
+
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use serde_json::Value;
 use softwire_platform::device::{DeviceReader, DeviceWriter};
-use softwire_platform::dns::DnsChoice;
 use softwire_platform::journal::{read_state, Change};
 use softwire_platform::offload::Packets;
 use softwire_platform::{
-    recover, ConfiguratorOptions, IpPrefix, NetworkConfig, RouteMode, TunnelConfigurator,
-    TunnelError,
+    recover, IpPrefix, NetworkConfig, RouteMode, TunnelConfigurator, TunnelError,
+};
+use support::{
+    has_route, ip_json, link_exists, netns_test, route_get_dev, routes, run, CRASH_PHASE,
+    LAB_RESOLV_CONF, UPLINK_GW4, UPLINK_GW6,
 };
 
-/// Set (to the namespace's name) in the run inside the namespace.
-const INSIDE: &str = "SOFTWIRE_PLATFORM_NETNS";
-/// Set in a helper run that applies a configuration and then dies.
-const CRASH_PHASE: &str = "SOFTWIRE_PLATFORM_CRASH";
-
-/// The namespace's resolver file: no final newline, a comment, options —
-/// it must come back byte for byte.
-const LAB_RESOLV_CONF: &str =
-    "# swp test namespace\nnameserver 198.51.100.53\nsearch lab.example\noptions ndots:2 edns0\n# end";
-
-const UPLINK_GW4: &str = "198.51.100.1";
-const UPLINK_GW6: &str = "2001:db8:1::1";
 const SC: &str = "203.0.113.1";
 const SC6: &str = "2001:db8:20::1";
 
@@ -66,187 +48,7 @@ fn addr(s: &str) -> IpAddr {
     s.parse().unwrap()
 }
 
-// ---------------------------------------------------------------- harness
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("could not run {program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} {} failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn effective_uid() -> Option<u32> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-    line.split_whitespace().nth(2)?.parse().ok()
-}
-
-fn require_root() {
-    if effective_uid() != Some(0) {
-        panic!(
-            "the platform tests need root: they create network namespaces, TUN devices and \
-             routes. Run them as root (CI does), e.g. `sudo -E cargo test -p softwire-platform`."
-        );
-    }
-}
-
-/// Whether /etc/netns was missing when this process first looked: then
-/// it removes the directory again once empty.
-static ETC_NETNS_WAS_MISSING: OnceLock<bool> = OnceLock::new();
-
-/// A namespace with an uplink; removed (with its resolver file and
-/// the test's temporary directory) on drop.
-struct Namespace {
-    name: String,
-}
-
-impl Namespace {
-    fn create(name: &str) -> Self {
-        // A leftover from a killed run of the same pid is unlikely but
-        // harmless to clear.
-        let _ = Command::new("ip").args(["netns", "del", name]).output();
-        ETC_NETNS_WAS_MISSING.get_or_init(|| !Path::new("/etc/netns").exists());
-        let ns = Self {
-            name: name.to_owned(),
-        };
-        // The resolver file first, so that nothing ever runs in the
-        // namespace with the machine's own /etc/resolv.conf.
-        let dir = Path::new("/etc/netns").join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("resolv.conf"), LAB_RESOLV_CONF).unwrap();
-        std::fs::create_dir_all(ns.temp_dir()).unwrap();
-
-        run("ip", &["netns", "add", name]);
-        let ip = |args: &[&str]| {
-            let mut all = vec!["-n", name];
-            all.extend_from_slice(args);
-            run("ip", &all);
-        };
-        ip(&["link", "set", "lo", "up"]);
-        // A veth pair stands in for the uplink (no dummy module here).
-        ip(&[
-            "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p",
-        ]);
-        for dev in ["uplink0", "uplink0p"] {
-            // No link-local address: nothing changes behind the test's
-            // back (DAD, its "tentative" flag going away).
-            ip(&["link", "set", dev, "addrgenmode", "none"]);
-            ip(&["link", "set", dev, "up"]);
-        }
-        ip(&["addr", "add", "198.51.100.2/24", "dev", "uplink0"]);
-        ip(&[
-            "-6",
-            "addr",
-            "add",
-            "2001:db8:1::2/64",
-            "dev",
-            "uplink0",
-            "nodad",
-        ]);
-        ip(&[
-            "route", "add", "default", "via", UPLINK_GW4, "dev", "uplink0",
-        ]);
-        ip(&[
-            "-6", "route", "add", "default", "via", UPLINK_GW6, "dev", "uplink0",
-        ]);
-        ns
-    }
-
-    fn temp_dir(&self) -> PathBuf {
-        temp_dir_for(&self.name)
-    }
-}
-
-fn temp_dir_for(ns: &str) -> PathBuf {
-    std::env::temp_dir().join(ns)
-}
-
-impl Drop for Namespace {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-        let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
-        if ETC_NETNS_WAS_MISSING.get() == Some(&true) {
-            // Only once empty: other tests may still be using it.
-            let _ = std::fs::remove_dir("/etc/netns");
-        }
-        let _ = std::fs::remove_dir_all(self.temp_dir());
-    }
-}
-
-/// What a test body gets.
-struct Ctx {
-    state_file: PathBuf,
-}
-
-impl Ctx {
-    fn options(&self) -> ConfiguratorOptions {
-        let mut options = ConfiguratorOptions::new(&self.state_file);
-        // No systemd-resolved serves a test namespace; be explicit anyway.
-        options.dns = DnsChoice::ResolvConf;
-        options
-    }
-}
-
-/// Runs `body` inside a fresh namespace: the test's first run sets the
-/// namespace up and runs itself again in it; that second run (the one with
-/// `INSIDE` set) executes the body on a tokio runtime.
-fn netns_test<F, Fut>(test: &str, tag: &str, body: F)
-where
-    F: FnOnce(Ctx) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    if let Ok(ns) = std::env::var(INSIDE) {
-        let ctx = Ctx {
-            state_file: temp_dir_for(&ns).join("state.json"),
-        };
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(body(ctx));
-        return;
-    }
-    require_root();
-    let ns = Namespace::create(&format!("swp{}{tag}", std::process::id()));
-    let exe = std::env::current_exe().unwrap();
-    let out = Command::new("ip")
-        .args(["netns", "exec", &ns.name])
-        .arg(&exe)
-        .args([test, "--exact", "--nocapture", "--test-threads=1"])
-        .env(INSIDE, &ns.name)
-        .env_remove(CRASH_PHASE)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && stdout.contains("1 passed"),
-        "the run inside namespace {} failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        ns.name,
-        out.status
-    );
-    // Shown with --nocapture.
-    println!("--- inside {}:\n{stdout}{stderr}", ns.name);
-    drop(ns);
-}
-
 // ---------------------------------------------------------------- inspection
-
-fn ip_json(args: &[&str]) -> Value {
-    let mut all = vec!["-j"];
-    all.extend_from_slice(args);
-    serde_json::from_str(&run("ip", &all)).unwrap()
-}
 
 /// Everything a tunnel may change, as text to compare.
 fn snapshot() -> String {
@@ -270,37 +72,6 @@ fn assert_same(before: &str, after: &str) {
             .collect();
         panic!("the system was not restored:\n{}", diff.join("\n"));
     }
-}
-
-/// The main table's routes of one family, as (destination, gateway, dev).
-fn routes(family: &str) -> Vec<(String, Option<String>, String)> {
-    ip_json(&[family, "route", "show"])
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["dst"].as_str().unwrap().to_owned(),
-                r["gateway"].as_str().map(str::to_owned),
-                r["dev"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
-
-fn has_route(family: &str, dst: &str, gateway: Option<&str>, dev: &str) -> bool {
-    routes(family)
-        .iter()
-        .any(|(d, g, v)| d == dst && g.as_deref() == gateway && v == dev)
-}
-
-fn route_get_dev(destination: &str) -> String {
-    let answer = ip_json(&["route", "get", destination]);
-    answer[0]["dev"].as_str().unwrap().to_owned()
-}
-
-fn link_exists(name: &str) -> bool {
-    Path::new("/sys/class/net").join(name).exists()
 }
 
 fn full_config() -> NetworkConfig {

@@ -1,13 +1,16 @@
-//! The harness of the roaming tests: each test body runs in a network
-//! namespace of its own.
+//! The harness of the platform tests against the real kernel: each test
+//! body runs in a network namespace of its own.
 //!
-//! A test creates a namespace `swr<pid><tag>` with an uplink (a veth pair:
+//! A test creates a namespace `swp<pid><tag>` with an uplink (a veth pair:
 //! `uplink0` with `198.51.100.2/24` and `2001:db8:1::2/64`, default routes
-//! via `.1` / `::1`; `uplink0p` is its other end, without addresses), then
-//! runs itself again under `ip netns exec` with [`INSIDE`] set; that run
-//! executes the body on a tokio runtime. The run inside is killed after
-//! [`BODY_LIMIT`]; the namespace and the test's temporary directory are
-//! removed afterwards, also when the test fails.
+//! via `.1` / `::1`; `uplink0p` is its other end, without addresses) and
+//! its own resolver file at `/etc/netns/<ns>/resolv.conf` (which `ip netns
+//! exec` bind-mounts over `/etc/resolv.conf`, so the machine's own is never
+//! touched), then runs itself again under `ip netns exec` with [`INSIDE`]
+//! set; that run executes the body on a tokio runtime. The run inside is
+//! killed after [`BODY_LIMIT`]; the namespace, its `/etc/netns` entry and
+//! the test's temporary directory are removed afterwards, also when the
+//! test fails.
 //!
 //! Needs root. Only documentation addresses are used.
 
@@ -22,14 +25,25 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use softwire_platform::dns::DnsChoice;
+use softwire_platform::ConfiguratorOptions;
 
 /// Set (to the namespace's name) in the run inside the namespace.
-pub const INSIDE: &str = "SOFTWIRE_PLATFORM_ROAMING_NETNS";
+pub const INSIDE: &str = "SOFTWIRE_PLATFORM_NETNS";
+/// Set in a helper run that applies a configuration and then dies (never
+/// passed on to the run inside).
+pub const CRASH_PHASE: &str = "SOFTWIRE_PLATFORM_CRASH";
+
+/// The namespace's resolver file: no final newline, a comment, options —
+/// it must come back byte for byte.
+pub const LAB_RESOLV_CONF: &str =
+    "# swp test namespace\nnameserver 198.51.100.53\nsearch lab.example\noptions ndots:2 edns0\n# end";
 /// How long the run inside may take.
 pub const BODY_LIMIT: Duration = Duration::from_secs(120);
 
@@ -62,8 +76,12 @@ fn effective_uid() -> Option<u32> {
     line.split_whitespace().nth(2)?.parse().ok()
 }
 
-/// A namespace with an uplink; removed (with the test's temporary
-/// directory) on drop.
+/// Whether /etc/netns was missing when this process first looked: then
+/// it removes the directory again once empty.
+static ETC_NETNS_WAS_MISSING: OnceLock<bool> = OnceLock::new();
+
+/// A namespace with an uplink; removed (with its resolver file and the
+/// test's temporary directory) on drop.
 struct Namespace {
     name: String,
 }
@@ -73,9 +91,15 @@ impl Namespace {
         // A leftover from a killed run of the same pid is unlikely but
         // harmless to clear.
         let _ = Command::new("ip").args(["netns", "del", name]).output();
+        ETC_NETNS_WAS_MISSING.get_or_init(|| !Path::new("/etc/netns").exists());
         let ns = Self {
             name: name.to_owned(),
         };
+        // The resolver file first, so that nothing ever runs in the
+        // namespace with the machine's own /etc/resolv.conf.
+        let dir = Path::new("/etc/netns").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("resolv.conf"), LAB_RESOLV_CONF).unwrap();
         std::fs::create_dir_all(temp_dir_for(name)).unwrap();
         ip(&["netns", "add", name]);
         let ip_in = |args: &[&str]| {
@@ -84,6 +108,7 @@ impl Namespace {
             ip(&all);
         };
         ip_in(&["link", "set", "lo", "up"]);
+        // A veth pair stands in for the uplink (no dummy module here).
         ip_in(&[
             "link", "add", "uplink0", "type", "veth", "peer", "name", "uplink0p",
         ]);
@@ -118,6 +143,11 @@ impl Drop for Namespace {
         let _ = Command::new("ip")
             .args(["netns", "del", &self.name])
             .output();
+        let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(&self.name));
+        if ETC_NETNS_WAS_MISSING.get() == Some(&true) {
+            // Only once empty: other tests may still be using it.
+            let _ = std::fs::remove_dir("/etc/netns");
+        }
         let _ = std::fs::remove_dir_all(temp_dir_for(&self.name));
     }
 }
@@ -130,6 +160,16 @@ fn temp_dir_for(ns: &str) -> PathBuf {
 pub struct Ctx {
     /// A state file path in the test's temporary directory.
     pub state_file: PathBuf,
+}
+
+impl Ctx {
+    /// Configurator options with that state file and the resolver file.
+    pub fn options(&self) -> ConfiguratorOptions {
+        let mut options = ConfiguratorOptions::new(&self.state_file);
+        // No systemd-resolved serves a test namespace; be explicit anyway.
+        options.dns = DnsChoice::ResolvConf;
+        options
+    }
 }
 
 /// Runs `body` inside a fresh namespace (see the module documentation).
@@ -153,10 +193,10 @@ where
     assert_eq!(
         effective_uid(),
         Some(0),
-        "the roaming tests need root: they create network namespaces, TUN devices and \
-         routes (e.g. `sudo -E cargo test -p softwire-platform`)"
+        "the platform tests need root: they create network namespaces, TUN devices and \
+         routes. Run them as root (CI does), e.g. `sudo -E cargo test -p softwire-platform`."
     );
-    let ns = Namespace::create(&format!("swr{}{tag}", std::process::id()));
+    let ns = Namespace::create(&format!("swp{}{tag}", std::process::id()));
     let dir = temp_dir_for(&ns.name);
     let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
     let exe = std::env::current_exe().unwrap();
@@ -165,6 +205,7 @@ where
         .arg(&exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(INSIDE, &ns.name)
+        .env_remove(CRASH_PHASE)
         .stdin(Stdio::null())
         .stdout(File::create(&out_path).unwrap())
         .stderr(File::create(&err_path).unwrap())
