@@ -25,17 +25,9 @@ pub struct IkeIo {
 impl IkeIo {
     /// Binds a socket towards `sc` and starts IKE_SA_INIT.
     pub async fn start(config: InitiatorConfig, sc: SocketAddr) -> Result<Self, SessionError> {
-        let any: SocketAddr = if sc.is_ipv4() {
-            SocketAddr::from(([0, 0, 0, 0], 0))
-        } else {
-            SocketAddr::from(([0u16; 8], 0))
-        };
         // Learn the source address routing picks, so NAT detection hashes
         // the real one (RFC 7296 §2.23).
-        let probe = UdpSocket::bind(any).await?;
-        probe.connect(sc).await?;
-        let local_ip = probe.local_addr()?.ip();
-        drop(probe);
+        let local_ip = crate::roaming::source_towards(sc.ip()).await?;
         let socket = UdpSocket::bind(SocketAddr::new(local_ip, 0)).await?;
         size_buffers(&socket);
         let local = socket.local_addr()?;
