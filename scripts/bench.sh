@@ -62,7 +62,7 @@ identity = "$LAB_PSK_ID"
 PROFILE
     ours_connect() { # profile secret: starts the client, sets $client and $ms
         : >"$LAB_DIR/bench-client.log"
-        "${lab[@]}" exec hotspot "$bin/softwire" connect "$1" --secret-file "$2" \
+        "${lab[@]}" exec hotspot "$bin/softwire" run "$1" --secret-file "$2" \
             --state-dir "$LAB_DIR/bench-state" >"$LAB_DIR/bench-client.log" 2>&1 &
         client=$!
         for _ in $(seq 200); do grep -q "Press Ctrl-C" "$LAB_DIR/bench-client.log" && break; sleep 0.05; done

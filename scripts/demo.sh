@@ -45,10 +45,10 @@ PROFILE
 echo "== the profile ($profile)"
 cat "$profile"
 
-echo "== softwire connect, from the hotspot behind the NAT"
+echo "== softwire run (foreground, no service), from the hotspot behind the NAT"
 state="$LAB_DIR/softwire-state"
 : >"$LAB_DIR/client.log"
-"${lab[@]}" exec hotspot "$softwire" connect "$profile" \
+"${lab[@]}" exec hotspot "$softwire" run "$profile" \
     --secret-file "$LAB_EAP_PASSWORD_FILE" --state-dir "$state" >"$LAB_DIR/client.log" 2>&1 &
 client=$!
 for _ in $(seq 200); do grep -q "Press Ctrl-C" "$LAB_DIR/client.log" && break; sleep 0.05; done
@@ -80,7 +80,7 @@ for method in psk eap; do
         secret="$LAB_EAP_PASSWORD_FILE"
     fi
     : >"$LAB_DIR/client-$method.log"
-    "${lab[@]}" exec hotspot "$softwire" connect "$p" --secret-file "$secret" \
+    "${lab[@]}" exec hotspot "$softwire" run "$p" --secret-file "$secret" \
         --state-dir "$state" >"$LAB_DIR/client-$method.log" 2>&1 &
     client=$!
     for _ in $(seq 200); do grep -q "Press Ctrl-C" "$LAB_DIR/client-$method.log" && break; sleep 0.05; done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Softwire needs on Debian, idempotently:
 # a Rust toolchain if there is none (Debian's rustc-web/cargo-web), a C
-# compiler for crates with C parts, then the lab's packages (strongSwan,
+# compiler for crates with C parts, gnome-keyring, dbus-run-session and
+# secret-tool for the keychain tests, then the lab's packages (strongSwan,
 # nftables, tcpdump, dnsmasq) through tests/lab/install-deps.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,11 @@ command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v cargo >/dev/null 2>&1 || need+=(rustc-web cargo-web)
 # The system trust store (profiles may trust it for their SC).
 [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
+# The keychain tests: a real Secret Service (gnome-keyring) on a private
+# session bus (dbus-run-session), and secret-tool to look at what it holds.
+command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
+command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
+command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -31,13 +31,17 @@ compile_error!("softwire-platform supports Linux, macOS and Windows");
 pub mod config;
 pub mod device;
 pub mod dns;
+pub mod hardening;
 pub mod journal;
+pub mod keychain;
 #[cfg(target_os = "linux")]
 mod netlink;
 pub mod netmon;
 /// Packet logic for Linux TUN segmentation and checksum offloads (pure, no I/O).
 pub mod offload;
 pub mod path_mtu;
+#[cfg(unix)]
+pub mod peer;
 pub mod routes;
 pub mod trust_store;
 pub mod tunnel;

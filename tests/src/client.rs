@@ -31,7 +31,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// Starts `softwire connect PROFILE --secret-file SECRET --state-dir DIR`
+    /// Starts `softwire run PROFILE --secret-file SECRET --state-dir DIR`
     /// in the hotspot namespace.
     pub fn connect(
         lab: &Lab,
@@ -47,7 +47,7 @@ impl Client {
             "exec",
             "hotspot",
             binary,
-            "connect",
+            "run",
             profile,
             "--state-dir",
             state,

@@ -8,5 +8,6 @@ pub mod pair;
 pub mod pair_lab;
 pub mod pcap;
 pub mod roam;
+pub mod service;
 pub mod session;
 pub mod traffic;

@@ -1,10 +1,11 @@
-//! The `softwire` command-line client's building blocks.
-//!
-//! Today it holds the IKE_SA_INIT probe, which asks an SC what it offers and
-//! whether a NAT sits in between, without authenticating. The connect,
-//! status and profile commands arrive with the service.
+//! The `softwire` command-line client's building blocks: the commands that
+//! go through the service, the keychain side of passwords, status display,
+//! the foreground `run` (no service) and the IKE_SA_INIT probe.
 
-pub mod connect;
 pub mod drive;
+pub mod failure;
+pub mod foreground;
 pub mod probe;
+pub mod secret;
+pub mod service;
 pub mod status;

@@ -6,21 +6,69 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use softwire_cli::probe;
+use softwire_api::ImportFormat;
+use softwire_cli::failure::Failure;
+use softwire_cli::{probe, secret, service};
 use softwire_core::crypto::DhGroup;
 use softwire_core::ike::proposals::suite_name;
 
 #[derive(Parser, Debug)]
 #[command(name = "softwire", version, about = "Softwire IKEv2/IPsec client")]
 struct Cli {
+    /// The service's socket.
+    #[arg(long, global = true, env = "SOFTWIRE_SOCKET", default_value = softwire_api::DEFAULT_SOCKET)]
+    socket: PathBuf,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Connect with a profile, in the foreground; Ctrl-C disconnects.
+    /// Connect with a saved profile (the service keeps the tunnel up).
+    /// The password comes from your keychain (`softwire password set`).
     Connect {
+        /// The profile's name.
+        profile: String,
+        /// Read the password or pre-shared key from this file ("-":
+        /// standard input) instead of the keychain.
+        #[arg(long)]
+        secret_file: Option<PathBuf>,
+    },
+    /// End the connection.
+    Disconnect,
+    /// Show the connection: state, addresses, counters.
+    Status {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Read the status of a foreground `softwire run` from its state
+        /// directory instead of asking the service.
+        #[arg(long)]
+        state_dir: Option<PathBuf>,
+    },
+    /// List, show, add, import or remove saved profiles.
+    Profiles {
+        #[command(subcommand)]
+        command: Option<ProfilesCommand>,
+    },
+    /// Show the service's log.
+    Logs {
+        /// How many of the last lines.
+        #[arg(short = 'n', long, default_value_t = 100)]
+        lines: usize,
+        /// Keep printing new lines.
+        #[arg(short, long)]
+        follow: bool,
+    },
+    /// Store or remove a profile's password or pre-shared key in your
+    /// keychain.
+    Password {
+        #[command(subcommand)]
+        command: PasswordCommand,
+    },
+    /// Connect with a profile file without the service, in the
+    /// foreground, as root; Ctrl-C disconnects.
+    Run {
         /// The profile file (TOML).
         profile: PathBuf,
         /// Read the password or pre-shared key from this file instead of
@@ -28,16 +76,7 @@ enum Command {
         #[arg(long)]
         secret_file: Option<PathBuf>,
         /// Where the status file and the crash-recovery record live.
-        #[arg(long, default_value = "/run/softwire")]
-        state_dir: PathBuf,
-    },
-    /// Show the state of the connection made by `softwire connect`.
-    Status {
-        /// Print the raw JSON.
-        #[arg(long)]
-        json: bool,
-        /// Where `connect` keeps its status.
-        #[arg(long, default_value = "/run/softwire")]
+        #[arg(long, default_value = "/run/softwire/foreground")]
         state_dir: PathBuf,
     },
     /// Ask an SC for IKE_SA_INIT without authenticating: shows whether it
@@ -52,6 +91,67 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Group::Curve25519)]
         group: Group,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProfilesCommand {
+    /// The saved profiles.
+    List,
+    /// One profile as TOML.
+    Show {
+        /// Its name.
+        name: String,
+    },
+    /// Add a profile from a TOML file.
+    Add {
+        /// The file.
+        file: PathBuf,
+        /// Replace a profile of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Import a strongSwan .sswan file or an Apple .mobileconfig.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The format, when the file name does not tell.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Save under this name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace a profile of the same name.
+        #[arg(long)]
+        replace: bool,
+    },
+    /// Remove a profile (and its password from your keychain).
+    Remove {
+        /// Its name.
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PasswordCommand {
+    /// Store it (asked twice on the terminal, or read from a file).
+    Set {
+        /// The profile's name.
+        profile: String,
+        /// Read it from this file ("-": standard input).
+        #[arg(long)]
+        from_file: Option<PathBuf>,
+    },
+    /// Remove it.
+    Clear {
+        /// The profile's name.
+        profile: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Format {
+    Sswan,
+    Mobileconfig,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -75,26 +175,90 @@ impl From<Group> for DhGroup {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let socket = cli.socket;
     match cli.command {
-        Command::Connect {
+        Command::Run {
             profile,
             secret_file,
             state_dir,
-        } => run_connect(softwire_cli::connect::ConnectArgs {
+        } => run_foreground(softwire_cli::foreground::ConnectArgs {
             profile,
             secret_file,
             state_dir,
         }),
-        Command::Status { json, state_dir } => softwire_cli::status::run(&state_dir, json),
         Command::Probe {
             address,
             port,
             group,
         } => run_probe(SocketAddr::new(address, port), group.into()),
+        Command::Password { command } => finish(match command {
+            PasswordCommand::Set { profile, from_file } => {
+                secret::set(&profile, from_file.as_deref())
+            }
+            PasswordCommand::Clear { profile } => secret::clear(&profile),
+        }),
+        Command::Status {
+            json,
+            state_dir: Some(dir),
+        } => finish(
+            softwire_cli::status::from_file(&dir)
+                .map_err(Failure::new)
+                .and_then(|s| service::show_status(&s, json)),
+        ),
+        command => finish(block_on(async move {
+            match command {
+                Command::Connect {
+                    profile,
+                    secret_file,
+                } => service::connect(&socket, &profile, secret_file.as_deref()).await,
+                Command::Disconnect => service::disconnect(&socket).await,
+                Command::Status { json, .. } => service::status(&socket, json).await,
+                Command::Logs { lines, follow } => service::logs(&socket, lines, follow).await,
+                Command::Profiles { command } => match command.unwrap_or(ProfilesCommand::List) {
+                    ProfilesCommand::List => service::list(&socket).await,
+                    ProfilesCommand::Show { name } => service::show(&socket, &name).await,
+                    ProfilesCommand::Add { file, replace } => {
+                        service::add(&socket, &file, replace).await
+                    }
+                    ProfilesCommand::Import {
+                        file,
+                        format,
+                        name,
+                        replace,
+                    } => {
+                        let format = format.map(|f| match f {
+                            Format::Sswan => ImportFormat::Sswan,
+                            Format::Mobileconfig => ImportFormat::Mobileconfig,
+                        });
+                        service::import(&socket, &file, format, name, replace).await
+                    }
+                    ProfilesCommand::Remove { name } => service::remove(&socket, &name).await,
+                },
+                Command::Run { .. } | Command::Probe { .. } | Command::Password { .. } => Ok(()),
+            }
+        })),
     }
 }
 
-fn run_connect(args: softwire_cli::connect::ConnectArgs) -> ExitCode {
+fn block_on<F: std::future::Future<Output = Result<(), Failure>>>(f: F) -> Result<(), Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start: {e}")))?
+        .block_on(f)
+}
+
+fn finish(result: Result<(), Failure>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            f.print();
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_foreground(args: softwire_cli::foreground::ConnectArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -106,7 +270,7 @@ fn run_connect(args: softwire_cli::connect::ConnectArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(softwire_cli::connect::run(args)) {
+    match runtime.block_on(softwire_cli::foreground::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("softwire: {e}");

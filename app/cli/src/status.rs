@@ -1,102 +1,124 @@
-//! `softwire status`: what the foreground `connect` reports in its status
-//! file (the service's API replaces the file later).
+//! Showing a connection's status: from the service (`softwire status`) or
+//! from the status file of a foreground `softwire run`
+//! (`softwire status --state-dir DIR`).
 
 use std::path::Path;
-use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Prints the status; fails when there is none.
-#[allow(clippy::print_stdout, clippy::print_stderr)]
-pub fn run(state_dir: &Path, json: bool) -> ExitCode {
-    let path = softwire_session::status_path(state_dir);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(_) => {
-            eprintln!(
-                "softwire: not connected (no status in {})",
-                state_dir.display()
-            );
-            return ExitCode::FAILURE;
-        }
-    };
-    if json {
-        println!("{text}");
-        return ExitCode::SUCCESS;
+use softwire_api::{State, Status};
+
+/// The status as lines of text.
+pub fn lines(s: &Status) -> Vec<String> {
+    let profile = s.profile.as_deref().unwrap_or("-");
+    let mut out = vec![format!("{profile}: {}", s.state.as_str())];
+    if s.state == State::Idle {
+        out = vec!["Not connected.".to_owned()];
     }
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else {
-        eprintln!("softwire: the status file {} is damaged", path.display());
-        return ExitCode::FAILURE;
-    };
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("-").to_owned();
-    println!("{}: {}", field("profile"), field("state"));
-    if field("state") != "up" {
-        if let Some(e) = v.get("error").and_then(|e| e.as_str()) {
-            println!("  last error: {e}");
-        }
-        if let (Some(attempt), Some(next)) = (
-            v.get("attempt").and_then(serde_json::Value::as_u64),
-            v.get("next_in_s").and_then(serde_json::Value::as_f64),
-        ) {
-            println!("  reconnecting: attempt {attempt}, next in {next:.1} s");
-        }
-        return ExitCode::SUCCESS;
+    if let Some(phase) = &s.phase {
+        out.push(format!("  step:       {phase}"));
     }
-    println!("  SC:         {} ({})", field("sc_identity"), field("sc"));
-    println!("  inner IPv4: {}", field("inner_ipv4"));
-    println!("  inner IPv6: {}", field("inner_ipv6"));
-    let dns: Vec<String> = v
-        .get("dns")
-        .and_then(|d| d.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    println!("  DNS:        {}", dns.join(", "));
-    println!("  IKE:        {}", field("ike"));
-    println!("  ESP:        {}", field("esp"));
-    let nat = v
-        .get("behind_nat")
-        .and_then(|b| b.as_bool())
-        .unwrap_or(false);
-    println!(
+    if s.state != State::Up {
+        if let Some(e) = &s.error {
+            out.push(format!("  last error: {e}"));
+        }
+        if let (Some(attempt), Some(next)) = (s.attempt, s.next_in_s) {
+            out.push(format!(
+                "  reconnecting: attempt {attempt}, next in {next:.1} s"
+            ));
+        }
+        return out;
+    }
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+    out.push(format!(
+        "  SC:         {} ({})",
+        or_dash(s.sc_identity.clone()),
+        or_dash(s.sc.map(|a| a.to_string()))
+    ));
+    if let Some(since) = s.up_since_unix {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(since);
+        out.push(format!(
+            "  up for:     {}",
+            duration(now.saturating_sub(since))
+        ));
+    }
+    out.push(format!(
+        "  inner IPv4: {}",
+        or_dash(s.inner_ipv4.map(|a| a.to_string()))
+    ));
+    out.push(format!(
+        "  inner IPv6: {}",
+        or_dash(s.inner_ipv6.map(|a| a.to_string()))
+    ));
+    let dns: Vec<String> = s.dns.iter().map(ToString::to_string).collect();
+    out.push(format!(
+        "  DNS:        {}",
+        if dns.is_empty() {
+            "(none)".to_owned()
+        } else {
+            dns.join(", ")
+        }
+    ));
+    out.push(format!("  IKE:        {}", or_dash(s.ike.clone())));
+    out.push(format!("  ESP:        {}", or_dash(s.esp.clone())));
+    out.push(format!(
         "  NAT:        {}",
-        if nat {
+        if s.behind_nat {
             "behind a NAT (UDP 4500)"
         } else {
             "none detected"
         }
-    );
-    if let Some(c) = v.get("counters").and_then(|c| c.as_object()) {
-        let list: Vec<String> = c
-            .iter()
-            .filter(|(_, n)| n.as_u64().unwrap_or(0) > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        println!("  counters:   {}", list.join(", "));
-    }
-    let number = |k: &str| v.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
-    println!(
+    ));
+    let counters: Vec<String> = s
+        .counters
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    out.push(format!(
+        "  counters:   {}",
+        if counters.is_empty() {
+            "no traffic yet".to_owned()
+        } else {
+            counters.join(", ")
+        }
+    ));
+    out.push(format!(
         "  upkeep:     {} CHILD_SA and {} IKE SA rekeys, {} liveness checks, {} NAT keepalives",
-        number("rekeys"),
-        number("ike_rekeys"),
-        number("liveness_checks"),
-        number("keepalives")
-    );
-    let mobike = v.get("mobike").and_then(serde_json::Value::as_bool) == Some(true);
-    println!(
+        s.rekeys, s.ike_rekeys, s.liveness_checks, s.keepalives
+    ));
+    out.push(format!(
         "  roaming:    {}, {} moves ({} after NAT changes), {} reconnects",
-        if mobike {
+        if s.mobike {
             "MOBIKE"
         } else {
             "no MOBIKE at the SC"
         },
-        number("moves"),
-        number("nat_rebindings"),
-        number("reconnects")
-    );
-    if let Some(e) = v.get("last_roam_error").and_then(serde_json::Value::as_str) {
-        println!("  last roaming problem: {e}");
+        s.moves,
+        s.nat_rebindings,
+        s.reconnects
+    ));
+    if let Some(e) = &s.last_roam_error {
+        out.push(format!("  last roaming problem: {e}"));
     }
-    ExitCode::SUCCESS
+    out
+}
+
+fn duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Reads the status file a foreground `softwire run` keeps in `state_dir`.
+pub fn from_file(state_dir: &Path) -> Result<Status, String> {
+    let path = softwire_session::status_path(state_dir);
+    let text = std::fs::read(&path)
+        .map_err(|_| format!("not connected (no status in {})", state_dir.display()))?;
+    serde_json::from_slice(&text)
+        .map_err(|e| format!("the status file {} is damaged: {e}", path.display()))
 }

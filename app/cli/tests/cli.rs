@@ -35,7 +35,16 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn help_lists_the_commands() {
     let (ok, text) = softwire(&["--help"]);
     assert!(ok);
-    for command in ["connect", "status", "probe"] {
+    for command in [
+        "connect",
+        "disconnect",
+        "status",
+        "profiles",
+        "logs",
+        "password",
+        "run",
+        "probe",
+    ] {
         assert!(text.contains(command), "{text}");
     }
 }
@@ -47,11 +56,11 @@ fn a_broken_profile_is_refused_naming_the_file_and_field() {
         &dir,
         "name = \"x\"\n[sc]\naddress = \"198.51.100.1\"\n[auth]\nmethod = \"eap-mschapv2\"\nidentity = \"a@example.net\"\n",
     );
-    let (ok, text) = softwire(&["connect", &path, "--state-dir", dir.to_str().unwrap()]);
+    let (ok, text) = softwire(&["run", &path, "--state-dir", dir.to_str().unwrap()]);
     assert!(!ok);
     assert!(text.contains(&path) && text.contains("`sc.ca`"), "{text}");
     let path = profile(&dir, "name = \"x\"\n[sc]\nadress = \"198.51.100.1\"\n");
-    let (ok, text) = softwire(&["connect", &path, "--state-dir", dir.to_str().unwrap()]);
+    let (ok, text) = softwire(&["run", &path, "--state-dir", dir.to_str().unwrap()]);
     assert!(!ok);
     assert!(text.contains("adress"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
@@ -64,7 +73,7 @@ fn without_a_terminal_a_missing_secret_says_how_to_give_one() {
         &dir,
         "name = \"x\"\n[sc]\naddress = \"198.51.100.1\"\n[auth]\nmethod = \"psk\"\nidentity = \"a@example.net\"\n",
     );
-    let (ok, text) = softwire(&["connect", &path, "--state-dir", dir.to_str().unwrap()]);
+    let (ok, text) = softwire(&["run", &path, "--state-dir", dir.to_str().unwrap()]);
     assert!(!ok);
     assert!(text.contains("--secret-file"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();

@@ -8,7 +8,7 @@ use softwire_core::ike::initiator::{Established, Event, Initiator, InitiatorConf
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
-use crate::{Progress, SessionError};
+use crate::{Progress, ProgressFn, SessionError};
 
 /// The initiator and its socket.
 #[derive(Debug)]
@@ -78,7 +78,7 @@ impl IkeIo {
     /// DELETE if anything exists at the SC) when `shutdown` turns true.
     pub async fn establish(
         &mut self,
-        progress: &dyn Fn(Progress),
+        progress: &ProgressFn,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<Box<Established>, SessionError> {
         let mut cancelled = false;

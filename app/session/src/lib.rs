@@ -12,6 +12,7 @@ pub mod reconnect;
 mod resolve;
 pub mod roaming;
 mod run;
+mod status;
 mod tunnel;
 
 use std::net::{IpAddr, SocketAddr};
@@ -23,8 +24,12 @@ use softwire_core::profile::AuthMethodSetting;
 pub use datapath::{run_static, CallCounters, Counters, PacketRead, PacketWrite};
 pub use ike_io::{size_buffers, IkeIo, SOCKET_BUFFER};
 pub use resolve::resolve_sc;
-pub use run::{run, status_path, SessionOptions, Summary};
-pub use tunnel::{range_prefixes, TunReader, TunWriter};
+pub use run::{run, SessionOptions, Summary};
+pub use status::{status_path, StatusSink};
+pub use tunnel::{range_prefixes, recover_leftovers, TunReader, TunWriter};
+
+/// The progress callback: called from the session's task.
+pub type ProgressFn = dyn Fn(Progress) + Send + Sync;
 
 /// Where a connection attempt stands, for progress displays.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 //! carry traffic until told to stop, undo everything.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use crate::datapath::{self, Counters, Ended};
 use crate::ike_io::IkeIo;
 use crate::roaming::Roamer;
-use crate::{config, reconnect, resolve_sc, tunnel, Progress, SessionError, UpInfo};
+use crate::status::{status_down, status_reconnecting, status_up, StatusSink};
+use crate::{config, reconnect, resolve_sc, tunnel, Progress, ProgressFn, SessionError, UpInfo};
 
 /// How a session runs.
 #[derive(Debug, Clone)]
@@ -26,6 +27,8 @@ pub struct SessionOptions {
     pub state_dir: PathBuf,
     /// How often the status file is refreshed.
     pub status_interval: Duration,
+    /// Also told every status (the service's `status` events).
+    pub status_sink: Option<StatusSink>,
 }
 
 /// What a finished session reports.
@@ -44,7 +47,7 @@ pub async fn run(
     profile: Profile,
     secret: Option<SecretBytes>,
     options: SessionOptions,
-    progress: &dyn Fn(Progress),
+    progress: &ProgressFn,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Summary, SessionError> {
     std::fs::create_dir_all(&options.state_dir)
@@ -66,10 +69,7 @@ pub async fn run(
     let (ike, established) = session.negotiate(progress, &mut shutdown).await?;
     progress(Progress::Configuring);
     let result = session.carry(ike, *established, &mut shutdown).await;
-    write_status(
-        &options.state_dir,
-        &status_down(&profile, result.as_ref().err()),
-    );
+    options.publish(status_down(&profile, result.as_ref().err()));
     result
 }
 
@@ -79,7 +79,7 @@ struct Session<'a> {
     secret: Option<&'a SecretBytes>,
     sc: SocketAddr,
     options: &'a SessionOptions,
-    progress: &'a dyn Fn(Progress),
+    progress: &'a ProgressFn,
 }
 
 impl Session<'_> {
@@ -87,7 +87,7 @@ impl Session<'_> {
     /// wall clock for certificate checks).
     async fn negotiate(
         &self,
-        progress: &dyn Fn(Progress),
+        progress: &ProgressFn,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(IkeIo, Box<Established>), SessionError> {
         let mut config =
@@ -131,10 +131,13 @@ impl Session<'_> {
             let up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
             // At once, not at the next tick (and before anyone is told it
             // is up): "reconnecting" must not linger.
-            write_status(
-                state_dir,
-                &status_up(&name, &up, since_unix, &counters.snapshot(), &counters),
-            );
+            self.options.publish(status_up(
+                &name,
+                &up,
+                since_unix,
+                &counters.snapshot(),
+                &counters,
+            ));
             (self.progress)(Progress::Up(Box::new(up.clone())));
             let Some(device_reader) = reader.take() else {
                 break Err(SessionError::Platform(
@@ -156,10 +159,8 @@ impl Session<'_> {
                 &mut roamer,
                 self.progress,
                 |c| {
-                    write_status(
-                        state_dir,
-                        &status_up(&name, &up, since_unix, &c.snapshot(), c),
-                    )
+                    self.options
+                        .publish(status_up(&name, &up, since_unix, &c.snapshot(), c))
                 },
             )
             .await;
@@ -224,10 +225,8 @@ impl Session<'_> {
                 next_in: wait,
                 reason: reason.clone(),
             });
-            write_status(
-                &self.options.state_dir,
-                &status_reconnecting(self.profile, attempt, wait, &reason),
-            );
+            self.options
+                .publish(status_reconnecting(self.profile, attempt, wait, &reason));
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 changed = shutdown.changed() => {
@@ -339,81 +338,4 @@ fn esp_name(e: &Established) -> String {
         name.push_str(", ESN");
     }
     name
-}
-
-/// The status file other commands read (`softwire status`).
-pub fn status_path(state_dir: &Path) -> PathBuf {
-    state_dir.join("status.json")
-}
-
-fn status_up(
-    profile: &str,
-    up: &UpInfo,
-    since_unix: u64,
-    counters: &EspCounters,
-    shared: &Counters,
-) -> serde_json::Value {
-    let counters: serde_json::Map<String, serde_json::Value> = counters
-        .entries()
-        .map(|(k, v)| (k.to_owned(), v.into()))
-        .collect();
-    serde_json::json!({
-        "state": "up",
-        "profile": profile,
-        "sc": up.sc.to_string(),
-        "sc_identity": up.sc_identity,
-        "inner_ipv4": up.inner_ipv4.map(|a| a.to_string()),
-        "inner_ipv6": up.inner_ipv6.map(|a| a.to_string()),
-        "dns": up.dns.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "ike": up.ike_suite,
-        "esp": up.esp_suite,
-        "behind_nat": up.behind_nat,
-        "connect_ms": up.connect_time.as_secs_f64() * 1000.0,
-        "reconnects": up.reconnects,
-        "up_since_unix": since_unix,
-        "counters": counters,
-        "keepalives": shared.keepalives.load(std::sync::atomic::Ordering::Relaxed),
-        "device_skipped": shared.device_skipped.load(std::sync::atomic::Ordering::Relaxed),
-        "rekeys": shared.rekeys.load(std::sync::atomic::Ordering::Relaxed),
-        "ike_rekeys": shared.ike_rekeys.load(std::sync::atomic::Ordering::Relaxed),
-        "liveness_checks": shared.liveness_checks.load(std::sync::atomic::Ordering::Relaxed),
-        "rekey_collisions": shared.rekey_collisions.load(std::sync::atomic::Ordering::Relaxed),
-        "mobike": up.mobike,
-        "moves": shared.moves.load(std::sync::atomic::Ordering::Relaxed),
-        "nat_rebindings": shared.nat_rebindings.load(std::sync::atomic::Ordering::Relaxed),
-        "roam_errors": shared.roam_errors.load(std::sync::atomic::Ordering::Relaxed),
-        "last_roam_error": shared.last_roam_error.lock().ok().and_then(|e| e.clone()),
-    })
-}
-
-fn status_reconnecting(
-    profile: &Profile,
-    attempt: u32,
-    next_in: Duration,
-    reason: &str,
-) -> serde_json::Value {
-    serde_json::json!({
-        "state": "reconnecting",
-        "profile": profile.name,
-        "attempt": attempt,
-        "next_in_s": next_in.as_secs_f64(),
-        "error": reason,
-    })
-}
-
-fn status_down(profile: &Profile, error: Option<&SessionError>) -> serde_json::Value {
-    serde_json::json!({
-        "state": "down",
-        "profile": profile.name,
-        "error": error.map(ToString::to_string),
-    })
-}
-
-/// Writes the status file atomically (temporary file, then rename).
-fn write_status(dir: &Path, value: &serde_json::Value) {
-    let path = status_path(dir);
-    let tmp = dir.join("status.json.tmp");
-    if std::fs::write(&tmp, value.to_string()).is_ok() {
-        let _ = std::fs::rename(&tmp, &path);
-    }
 }

@@ -32,7 +32,25 @@ fn state_file(state_dir: &Path) -> PathBuf {
 pub async fn recover(state_dir: &Path) {
     // Nothing recorded is the normal case; a failed recovery will show
     // up again as StateExists when applying, with the reason.
-    let _ = platform_recover(&state_file(state_dir)).await;
+    let _ = recover_leftovers(state_dir).await;
+}
+
+/// Undoes what a crashed run left in `state_dir` and says what it did:
+/// the changes reverted (empty when nothing was left).
+pub async fn recover_leftovers(state_dir: &Path) -> Result<Vec<String>, SessionError> {
+    let report = platform_recover(&state_file(state_dir))
+        .await
+        .map_err(|e| SessionError::Platform(e.to_string()))?;
+    Ok(report
+        .undone
+        .into_iter()
+        .chain(
+            report
+                .left_alone
+                .into_iter()
+                .map(|c| format!("{c} (left alone: changed by someone else)")),
+        )
+        .collect())
 }
 
 /// The configured tunnel: its device and the undo record.

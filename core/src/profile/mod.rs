@@ -28,6 +28,7 @@
 //! Parsing refuses unknown keys (a typo must not silently change what is
 //! protected) and [`Profile::validate`] names the field and the problem.
 
+pub mod import;
 mod validate;
 
 use std::net::IpAddr;

@@ -33,7 +33,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::ike_io::{is_transient, IkeIo};
 use crate::roaming::{PathCheck, Roam};
-use crate::{Progress, SessionError};
+use crate::{Progress, ProgressFn, SessionError};
 use downlink::{Downlink, InboundSas};
 use uplink::{Uplink, UplinkChange};
 
@@ -271,7 +271,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
     counters: Arc<Counters>,
     shutdown: &mut watch::Receiver<bool>,
     roam: &mut impl Roam,
-    progress: &dyn Fn(Progress),
+    progress: &ProgressFn,
     mut on_tick: impl FnMut(&Counters),
 ) -> (Ended, Option<R>, W) {
     let mut sc = ike.initiator_sc();

@@ -1,6 +1,7 @@
-//! `softwire connect PROFILE`: connects in the foreground, shows progress
-//! by phase, stays up until Ctrl-C or SIGTERM, then disconnects cleanly.
-//! (The service takes this over later; the output stays the same.)
+//! `softwire run PROFILE.toml`: connects without the service, in the
+//! foreground (as root), shows progress by phase, stays up until Ctrl-C or
+//! SIGTERM, then disconnects cleanly. For scripts, containers and the lab;
+//! on a laptop the service does this (`softwire connect NAME`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use softwire_core::profile::{AuthMethodSetting, Profile};
 use softwire_session::{Progress, SessionError, SessionOptions};
 use tokio::sync::watch;
 
-/// Command-line options of `connect`.
+/// Command-line options of `run`.
 #[derive(Debug, Clone)]
 pub struct ConnectArgs {
     /// The profile file.
@@ -22,7 +23,7 @@ pub struct ConnectArgs {
     pub state_dir: PathBuf,
 }
 
-/// Why `connect` failed before the session ran.
+/// Why `run` failed before the session ran.
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     /// The profile file could not be read.
@@ -85,7 +86,7 @@ fn read_secret(
     Ok(Some(SecretBytes::new(trimmed)))
 }
 
-/// Runs `connect`; returns when disconnected.
+/// Runs `run`; returns when disconnected.
 pub async fn run(args: ConnectArgs) -> Result<(), ConnectError> {
     let profile = load_profile(&args.profile)?;
     let secret = read_secret(&profile, args.secret_file.as_deref())?;
@@ -98,6 +99,7 @@ pub async fn run(args: ConnectArgs) -> Result<(), ConnectError> {
     let options = SessionOptions {
         state_dir: args.state_dir.clone(),
         status_interval: Duration::from_secs(1),
+        status_sink: None,
     };
     let summary = softwire_session::run(profile, secret, options, &show, stopped).await?;
     say(&format!(
