@@ -23,6 +23,8 @@ command -v cargo >/dev/null 2>&1 || need+=(rustc-web cargo-web)
 command -v gnome-keyring-daemon >/dev/null 2>&1 || need+=(gnome-keyring)
 command -v dbus-run-session >/dev/null 2>&1 || need+=(dbus-daemon)
 command -v secret-tool >/dev/null 2>&1 || need+=(libsecret-tools)
+# The installer test checks its scripts with shellcheck.
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
     echo "install-deps: installing ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -87,3 +87,17 @@ fn status_without_a_connection_says_so() {
     assert!(text.contains("not connected"), "{text}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn without_the_service_the_cli_says_how_to_start_it() {
+    let dir = temp_dir("nosvc");
+    let socket = dir.join("softwired.sock");
+    let (ok, text) = softwire(&["--socket", socket.to_str().unwrap(), "status"]);
+    assert!(!ok);
+    assert!(
+        text.contains("the Softwire service is not running"),
+        "{text}"
+    );
+    assert!(text.contains("systemctl start softwired"), "{text}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
