@@ -51,6 +51,7 @@ pub fn initiator_config(
                 .private_key
                 .as_deref()
                 .ok_or(SessionError::Profile("auth.private_key is missing"))?;
+            check_private(key_path)?;
             let key = read_der(key_path, "PRIVATE KEY")?;
             let signer = LocalSigner::from_pkcs8(&key)
                 .map_err(|e| SessionError::Credential(format!("{}: {e}", key_path.display())))?;
@@ -107,6 +108,28 @@ fn anchors(profile: &Profile) -> Result<TrustAnchors, SessionError> {
     }
 }
 
+/// A private key file must be readable by its owner alone (as ssh asks
+/// of its keys): anything more and someone else may have a copy.
+pub fn check_private(path: &Path) -> Result<(), SessionError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(path).map_err(|e| {
+            SessionError::Credential(format!("cannot read {}: {e}", path.display()))
+        })?;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(SessionError::Credential(format!(
+                "{} is readable by others (mode {mode:03o}): a private key must be readable by its owner only; chmod 600 it",
+                path.display()
+            )));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 fn read(path: &Path) -> Result<Vec<u8>, SessionError> {
     std::fs::read(path)
         .map_err(|e| SessionError::Credential(format!("cannot read {}: {e}", path.display())))
@@ -153,5 +176,28 @@ pub fn prefix_range(p: &Prefix) -> AddressRange {
                 IpAddr::V6((bits | !mask).into()),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn private_keys_must_be_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("softwire-key-{}.pem", std::process::id()));
+        std::fs::write(&path, b"-----BEGIN PRIVATE KEY-----\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = check_private(&path).unwrap_err().to_string();
+        assert!(e.contains("mode 644") && e.contains("chmod 600"), "{e}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(check_private(&path).is_ok());
+        std::fs::remove_file(&path).unwrap();
+        assert!(check_private(&path)
+            .unwrap_err()
+            .to_string()
+            .contains("cannot read"));
     }
 }
