@@ -14,13 +14,16 @@
 //! - [`netmon`]: network-change notifications ([`NetworkMonitor`]), after
 //!   which [`TunnelConfigurator::refresh_outer_route`] re-pins the SC's
 //!   host route (MOBIKE roaming);
-//! - [`trust_store`]: the system's CA certificates.
+//! - [`trust_store`]: the system's CA certificates;
+//! - [`keychain`]: the user's passwords and keys (Secret Service, Keychain,
+//!   Credential Manager); [`peer`]: who is at the other end of a local
+//!   socket; [`hardening`]: no core dumps; [`signals`]: stop requests.
 //!
 //! Linux is complete. On Windows (Wintun) and macOS (utun) the packet
 //! device is created and network changes are watched (that code is only
 //! type-checked so far), but addresses, routes and DNS return
-//! `Unsupported` errors for now. Leak protection (firewall) and the
-//! keychain arrive later.
+//! `Unsupported` errors for now; the keychain there is only type-checked
+//! too. Leak protection (firewall) arrives later.
 //!
 //! The inputs are plain `std::net` types ([`NetworkConfig`]), so this crate
 //! does not depend on the protocol engine's types for them.
@@ -43,6 +46,7 @@ pub mod path_mtu;
 #[cfg(unix)]
 pub mod peer;
 pub mod routes;
+pub mod signals;
 pub mod trust_store;
 pub mod tunnel;
 pub mod udp;

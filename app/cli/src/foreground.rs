@@ -92,7 +92,7 @@ pub async fn run(args: ConnectArgs) -> Result<(), ConnectError> {
     let secret = read_secret(&profile, args.secret_file.as_deref())?;
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
-        wait_for_signal().await;
+        softwire_platform::signals::stop_requested().await;
         let _ = stop.send(true);
     });
     say(&format!("Connecting \"{}\" ...", profile.name));
@@ -216,29 +216,4 @@ fn show(progress: Progress) {
 fn say(line: &str) {
     println!("{line}");
     let _ = std::io::stdout().flush();
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }

@@ -96,7 +96,7 @@ async fn run(args: Args) -> ExitCode {
     ));
     tokio::select! {
         () = serve(listener, shared, args.max_clients.max(1)) => {}
-        () = stop_signal() => {}
+        () = softwire_platform::signals::stop_requested() => {}
     }
     log.info("stopping");
     manager.disconnect().await;
@@ -126,24 +126,6 @@ fn bind(path: &Path) -> Result<UnixListener, String> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))
         .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(listener)
-}
-
-async fn stop_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => {
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-            }
-        }
-        _ => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }
 
 #[allow(clippy::print_stderr)]
