@@ -47,22 +47,10 @@ done
 say() { echo "install: $*"; }
 die() { echo "install: $*" >&2; exit 1; }
 
-case "$prefix" in
-    /*) ;;
-    *) die "--prefix must be an absolute path: $prefix" ;;
-esac
-# "/", "//" and "/." are the machine itself; anything else is a staging root.
-root="$(realpath -m "$prefix")"
-if [ "$root" = / ]; then
-    on_host=yes
-    root=""
-else
-    on_host=no
-fi
-
-if [ "$on_host" = yes ] && [ "$(id -u)" -ne 0 ]; then
-    die "run as root (sudo $0) to install on this machine"
-fi
+me="$0"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+resolve_root "$prefix" "install on"
 
 for program in softwired softwire; do
     if [ ! -f "$bin_dir/$program" ] || [ ! -x "$bin_dir/$program" ]; then

@@ -139,7 +139,7 @@ phase_shellcheck() {
         say "shellcheck: SKIPPED, shellcheck is not installed (apt-get install shellcheck)"
         return
     fi
-    shellcheck --shell=bash "$here/install.sh" "$here/uninstall.sh" "$here/test-install.sh" \
+    shellcheck -x --shell=bash "$here/install.sh" "$here/uninstall.sh" "$here/common.sh" "$here/test-install.sh" \
         || fail "shellcheck"
     say "shellcheck: clean ($(shellcheck --version | sed -n 's/^version: //p'))"
 }

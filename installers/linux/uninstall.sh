@@ -35,21 +35,10 @@ done
 say() { echo "uninstall: $*"; }
 die() { echo "uninstall: $*" >&2; exit 1; }
 
-case "$prefix" in
-    /*) ;;
-    *) die "--prefix must be an absolute path: $prefix" ;;
-esac
-root="$(realpath -m "$prefix")"
-if [ "$root" = / ]; then
-    on_host=yes
-    root=""
-else
-    on_host=no
-fi
-
-if [ "$on_host" = yes ] && [ "$(id -u)" -ne 0 ]; then
-    die "run as root (sudo $0) to uninstall from this machine"
-fi
+me="$0"
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+resolve_root "$prefix" "uninstall from"
 
 unit="$root/lib/systemd/system/softwired.service"
 

@@ -125,6 +125,13 @@ impl Lab {
         c
     }
 
+    /// `lab.sh snapshot ROLE`: the namespace's links, addresses, routes,
+    /// rules, nftables and resolv.conf, for before/after comparisons.
+    pub fn snapshot(&self, role: &str) -> Result<String, LabError> {
+        self.run(&["snapshot", role])
+            .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     /// Runs a program in a role's namespace (hotspot, nat, sc, site).
     pub fn exec(&self, role: &str, program: &str, args: &[&str]) -> Result<Output, LabError> {
         let mut all = vec!["exec", role, program];

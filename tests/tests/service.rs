@@ -19,7 +19,7 @@ use softwire_lab::service::{all_files, contains, text, Service, TempRoot, User};
 use softwire_lab::traffic::{unix_now, Ping};
 
 fn snapshot(lab: &Lab) -> String {
-    String::from_utf8_lossy(&lab.run(&["snapshot", "hotspot"]).unwrap().stdout).into_owned()
+    lab.snapshot("hotspot").unwrap()
 }
 
 /// Ids for this test's users and group, distinct between parallel tests.
@@ -46,15 +46,35 @@ fn password(lab: &Lab) -> String {
         .to_owned()
 }
 
+/// Two pings to the site through the tunnel (the status test counts them).
 fn ping_site(lab: &Lab) {
+    let target = lab.get("LAB_SITE_ADDR4");
     let out = lab
         .exec(
             "hotspot",
             "ping",
-            &["-c", "2", "-W", "2", "-i", "0.2", lab.get("LAB_SITE_ADDR4")],
+            &["-c", "2", "-W", "2", "-i", "0.2", target],
         )
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
+}
+
+/// A service started as root in the hotspot, with the lab profile added
+/// and connected (the password from the lab's file).
+fn connected_service(lab: &Lab, root: &TempRoot, group: u32) -> Service {
+    let service = Service::start(lab, &root.path, group).unwrap();
+    let profile = root.path.join("lab.toml");
+    std::fs::write(&profile, profile_toml(lab)).unwrap();
+    let out = service.cli_as_root(&["profiles", "add", profile.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = service.cli_as_root(&[
+        "connect",
+        "Lab",
+        "--secret-file",
+        lab.get("LAB_EAP_PASSWORD_FILE"),
+    ]);
+    assert!(out.status.success(), "{}\n{}", text(&out), service.log());
+    service
 }
 
 /// The documented strongSwan profile format (docs: "Android VPN client
@@ -288,20 +308,7 @@ fn bad_clients_get_errors_and_the_tunnel_keeps_going() {
     let lab = Lab::up().unwrap();
     let root = TempRoot::new(&lab.id).unwrap();
     let (_, _, group) = ids();
-    let service = Service::start(&lab, &root.path, group).unwrap();
-    let profile = root.path.join("lab.toml");
-    std::fs::write(&profile, profile_toml(&lab)).unwrap();
-    assert!(service
-        .cli_as_root(&["profiles", "add", profile.to_str().unwrap()])
-        .status
-        .success());
-    let out = service.cli_as_root(&[
-        "connect",
-        "Lab",
-        "--secret-file",
-        lab.get("LAB_EAP_PASSWORD_FILE"),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
+    let service = connected_service(&lab, &root, group);
     let ping = Ping::start(&lab, "hotspot", lab.get("LAB_SITE_ADDR4"), "0.05").unwrap();
     let from = unix_now();
     assert!(ping.wait_reply_after(from, Duration::from_secs(5)));
@@ -431,16 +438,8 @@ fn a_killed_service_is_cleaned_up_when_it_starts_again() {
     let before = snapshot(&lab);
     let root = TempRoot::new(&lab.id).unwrap();
     let (_, _, group) = ids();
-    let mut service = Service::start(&lab, &root.path, group).unwrap();
-    let profile = root.path.join("lab.toml");
-    std::fs::write(&profile, profile_toml(&lab)).unwrap();
-    assert!(service
-        .cli_as_root(&["profiles", "add", profile.to_str().unwrap()])
-        .status
-        .success());
+    let mut service = connected_service(&lab, &root, group);
     let secret = lab.get("LAB_EAP_PASSWORD_FILE");
-    let out = service.cli_as_root(&["connect", "Lab", "--secret-file", secret]);
-    assert!(out.status.success(), "{}", text(&out));
     ping_site(&lab);
 
     // A crash: no DELETE, no undo.

@@ -18,7 +18,7 @@ use softwire_lab::pcap::udp_datagrams;
 use softwire_lab::session::{connect_eap, eap_profile, sas_on_sc};
 
 fn snapshot(lab: &Lab) -> String {
-    String::from_utf8_lossy(&lab.run(&["snapshot", "hotspot"]).unwrap().stdout).into_owned()
+    lab.snapshot("hotspot").unwrap()
 }
 
 fn hotspot_ok(lab: &Lab, program: &str, args: &[&str]) -> String {
