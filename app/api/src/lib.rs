@@ -42,8 +42,8 @@ mod status;
 pub use client::{Client, ClientError};
 pub use framing::{MAX_REQUEST, MAX_SERVER_MESSAGE};
 pub use messages::{
-    ApiError, ClientMessage, ErrorCode, Event, ImportFormat, LogLevel, LogLine, ProfileSummary,
-    Reply, Request, ServerMessage, Step,
+    ApiError, ClientMessage, DownReason, ErrorCode, Event, ImportFormat, LogLevel, LogLine,
+    ProfileSummary, Reply, Request, ServerMessage, Step,
 };
 pub use secret::Secret;
 pub use status::{State, Status};

@@ -42,6 +42,12 @@ pub enum Request {
         /// Overwrite a profile of the same name.
         #[serde(default)]
         replace: bool,
+        /// CA certificates (PEM) the SC's certificate must chain to: the
+        /// service keeps them beside the profile and points `sc.ca` at
+        /// them, so a client need not put a file where the service can
+        /// read it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_pem: Option<String>,
     },
     /// Converts another client's profile and saves it: [`Reply::Saved`].
     ImportProfile {
@@ -352,10 +358,30 @@ pub enum Step {
         /// What to do about it.
         #[serde(default)]
         hint: Option<String>,
+        /// The kind of failure, for a program's next step.
+        #[serde(default)]
+        reason: Option<DownReason>,
         /// Seconds the tunnel was up.
         #[serde(default)]
         up_for_s: Option<f64>,
     },
+}
+
+/// Kinds of connection failure, so a client can offer the right next
+/// step (ask for the password again, edit the profile, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownReason {
+    /// The SC refused the password, key or certificate.
+    Authentication,
+    /// No answer from the SC, or its name did not resolve.
+    Unreachable,
+    /// The SC proved another identity, or its certificate is not trusted.
+    ScIdentity,
+    /// The profile needs a password or key and none was given.
+    SecretNeeded,
+    /// Anything else (the message says what).
+    Other,
 }
 
 /// One line of the service's log.

@@ -104,6 +104,9 @@ pub struct Status {
     pub device_skipped: u64,
     /// CHILD_SA rekeys.
     pub rekeys: u64,
+    /// Seconds since the Unix epoch of the last CHILD_SA or IKE SA rekey.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_rekey_unix: Option<u64>,
     /// IKE SA rekeys.
     pub ike_rekeys: u64,
     /// Liveness checks sent.

@@ -186,7 +186,11 @@ pub async fn add(socket: &Path, file: &Path, replace: bool) -> Result<(), Failur
         .map_err(|e| Failure::new(format!("cannot read {}: {e}", file.display())))?;
     let mut client = Client::connect(socket).await?;
     let reply = client
-        .call(Request::SaveProfile { toml, replace })
+        .call(Request::SaveProfile {
+            toml,
+            replace,
+            ca_pem: None,
+        })
         .await
         .map_err(|e| in_file(file, e.into()))?;
     saved(&reply)

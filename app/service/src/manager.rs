@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use softwire_api::{Event, State, Status, Step};
+use softwire_api::{DownReason, Event, State, Status, Step};
 use softwire_core::crypto::SecretBytes;
 use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::Profile;
@@ -135,20 +135,20 @@ impl Manager {
         let progress_name = name.clone();
         let progress = move |p: Progress| me.on_progress(&progress_name, p);
         let result = softwire_session::run(profile, secret, options, &progress, stopped).await;
-        let (error, hint, up_for_s) = match &result {
+        let (error, hint, reason, up_for_s) = match &result {
             Ok(summary) => {
                 self.log.info(format!(
                     "\"{name}\" disconnected after {:.1} s",
                     summary.up_for.as_secs_f64()
                 ));
-                (None, None, Some(summary.up_for.as_secs_f64()))
+                (None, None, None, Some(summary.up_for.as_secs_f64()))
             }
             Err(e) => {
                 self.log.error(format!(
                     "\"{name}\" failed after {:.1} s: {e}",
                     started.elapsed().as_secs_f64()
                 ));
-                (Some(e.to_string()), hint(&name, e), None)
+                (Some(e.to_string()), hint(&name, e), Some(reason(e)), None)
             }
         };
         self.status.send_replace(Status {
@@ -162,6 +162,7 @@ impl Manager {
             step: Step::Down {
                 error,
                 hint,
+                reason,
                 up_for_s,
             },
         });
@@ -253,6 +254,22 @@ async fn finish(active: Active) {
 }
 
 /// What the user can do about a failure.
+/// The kind of failure, for a client's next step.
+fn reason(e: &SessionError) -> DownReason {
+    match e {
+        SessionError::Ike(InitiatorError::AuthenticationFailed | InitiatorError::Eap(_)) => {
+            DownReason::Authentication
+        }
+        SessionError::Ike(InitiatorError::Timeout { .. }) | SessionError::Resolve(_) => {
+            DownReason::Unreachable
+        }
+        SessionError::Ike(InitiatorError::ScIdentityMismatch { .. })
+        | SessionError::Ike(InitiatorError::ScCertificate(_)) => DownReason::ScIdentity,
+        SessionError::MissingSecret(_) => DownReason::SecretNeeded,
+        _ => DownReason::Other,
+    }
+}
+
 fn hint(profile: &str, e: &SessionError) -> Option<String> {
     match e {
         SessionError::Ike(InitiatorError::AuthenticationFailed | InitiatorError::Eap(_)) => Some(

@@ -7,7 +7,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use softwire_api::{ApiError, ErrorCode, ImportFormat, ProfileSummary};
-use softwire_core::profile::{import, AuthMethodSetting, Profile};
+use softwire_core::pki::TrustAnchors;
+use softwire_core::profile::{import, AuthMethodSetting, Profile, ProfileError};
 
 /// The longest profile name.
 pub const MAX_NAME: usize = 64;
@@ -90,10 +91,37 @@ impl ProfileStore {
         Ok((profile, text))
     }
 
-    /// Saves a profile given as TOML.
-    pub fn save_toml(&self, text: &str, replace: bool) -> Result<Saved, ApiError> {
-        let profile = Profile::from_toml(text)
-            .map_err(|e| ApiError::new(ErrorCode::InvalidProfile, e.to_string()))?;
+    /// Saves a profile given as TOML, with the CA certificates (PEM) its
+    /// SC must chain to when they come along: those are checked, kept as
+    /// `ca/NAME.pem` and named in `sc.ca`.
+    pub fn save_toml(
+        &self,
+        text: &str,
+        replace: bool,
+        ca_pem: Option<&str>,
+    ) -> Result<Saved, ApiError> {
+        let invalid = |e: ProfileError| ApiError::new(ErrorCode::InvalidProfile, e.to_string());
+        let mut profile: Profile =
+            toml::from_str(text).map_err(|e| invalid(ProfileError::Syntax(e.to_string())))?;
+        if ca_pem.is_none() {
+            profile.validate().map_err(invalid)?;
+        }
+        if let Some(pem) = ca_pem {
+            TrustAnchors::from_pem(pem.as_bytes()).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidProfile,
+                    format!("the CA certificate cannot be used: {e}"),
+                )
+                .with_hint("choose the CA's certificate in PEM form (BEGIN CERTIFICATE)")
+            })?;
+            if self.path(&profile.name)?.exists() && !replace {
+                return Err(exists(&profile.name));
+            }
+            let ca_path = self.ca_path(&profile.name)?;
+            profile.sc.ca = Some(ca_path.display().to_string());
+            profile.validate().map_err(invalid)?;
+            write_whole(&ca_path, pem.as_bytes()).map_err(|e| internal(&ca_path, &e))?;
+        }
         self.save(&profile, replace)?;
         Ok(Saved {
             name: profile.name,
@@ -307,11 +335,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("softwire-store-{}", std::process::id()));
         let store = ProfileStore::open(&dir).unwrap();
         let text = "name = \"Lab\"\n[sc]\naddress = \"203.0.113.10\"\nca = \"system\"\n[auth]\nmethod = \"eap-mschapv2\"\nidentity = \"alice@example.net\"\n";
-        let saved = store.save_toml(text, false).unwrap();
+        let saved = store.save_toml(text, false, None).unwrap();
         assert_eq!(saved.name, "Lab");
-        let e = store.save_toml(text, false).unwrap_err();
+        let e = store.save_toml(text, false, None).unwrap_err();
         assert_eq!(e.code, ErrorCode::ProfileExists);
-        assert!(store.save_toml(text, true).is_ok());
+        assert!(store.save_toml(text, true, None).is_ok());
         std::fs::write(dir.join("profiles/broken.toml"), "name = 1").unwrap();
         let (list, bad) = store.list().unwrap();
         assert_eq!(list.len(), 1);
@@ -322,9 +350,34 @@ mod tests {
         store.remove("Lab").unwrap();
         assert_eq!(store.get("Lab").unwrap_err().code, ErrorCode::NoSuchProfile);
         let e = store
-            .save_toml("name = \"x\"\n[sc]\naddress = \"\"\n", false)
+            .save_toml("name = \"x\"\n[sc]\naddress = \"\"\n", false, None)
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidProfile);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_ca_sent_with_a_profile_is_checked_and_kept_beside_it() {
+        let dir = std::env::temp_dir().join(format!("softwire-store-ca-{}", std::process::id()));
+        let store = ProfileStore::open(&dir).unwrap();
+        let text = "name = \"Lab\"\n[sc]\naddress = \"203.0.113.10\"\n[auth]\nmethod = \"eap-mschapv2\"\nidentity = \"alice@example.net\"\n";
+        let bad = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        let e = store.save_toml(text, false, Some(bad)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidProfile);
+        assert!(e.message.contains("CA certificate"), "{e:?}");
+        let e = store.save_toml(text, false, Some("not PEM")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidProfile);
+        assert!(store.get("Lab").is_err(), "nothing saved after a refusal");
+
+        let ca = rcgen::generate_simple_self_signed(vec!["ca.example.net".to_owned()]).unwrap();
+        let pem = ca.cert.pem();
+        store.save_toml(text, false, Some(&pem)).unwrap();
+        let (profile, _) = store.get("Lab").unwrap();
+        let ca_path = dir.join("ca/Lab.pem");
+        assert_eq!(profile.sc.ca.as_deref(), Some(ca_path.to_str().unwrap()));
+        assert_eq!(std::fs::read_to_string(&ca_path).unwrap(), pem);
+        store.remove("Lab").unwrap();
+        assert!(!ca_path.exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -218,8 +218,12 @@ impl Client {
                 let (_, toml) = shared.store.get(&name)?;
                 Ok(Reply::Profile { name, toml })
             }
-            Request::SaveProfile { toml, replace } => {
-                let saved = shared.store.save_toml(&toml, replace)?;
+            Request::SaveProfile {
+                toml,
+                replace,
+                ca_pem,
+            } => {
+                let saved = shared.store.save_toml(&toml, replace, ca_pem.as_deref())?;
                 shared
                     .log
                     .info(format!("{who} saved the profile \"{}\"", saved.name));

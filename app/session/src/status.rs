@@ -68,6 +68,7 @@ pub(crate) fn status_up(
         device_skipped: load(&shared.device_skipped),
         rekeys: load(&shared.rekeys),
         ike_rekeys: load(&shared.ike_rekeys),
+        last_rekey_unix: Some(load(&shared.last_rekey_unix)).filter(|&t| t > 0),
         liveness_checks: load(&shared.liveness_checks),
         rekey_collisions: load(&shared.rekey_collisions),
         mobike: up.mobike,

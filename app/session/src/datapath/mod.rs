@@ -73,6 +73,9 @@ pub struct Counters {
     pub rekeys: AtomicU64,
     /// IKE SA rekeys completed.
     pub ike_rekeys: AtomicU64,
+    /// Seconds since the Unix epoch of the last CHILD_SA or IKE SA rekey;
+    /// 0 before the first.
+    pub last_rekey_unix: AtomicU64,
     /// Liveness checks sent after silence from the SC.
     pub liveness_checks: AtomicU64,
     /// CHILD_SA rekeys of the SC that crossed one of ours.
@@ -88,6 +91,16 @@ pub struct Counters {
     pub last_roam_error: Mutex<Option<String>>,
     /// System calls on the hot path, to tell how well batching works.
     pub calls: CallCounters,
+}
+
+impl Counters {
+    /// Records that an SA was just rekeyed.
+    fn note_rekey(&self) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        self.last_rekey_unix.store(now, Ordering::Relaxed);
+    }
 }
 
 /// System calls of the data path: packets per call is the batching factor
@@ -327,6 +340,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                             downlink.inbound.add(inbound);
                             staged = Some((child.spi_in, outbound));
                             counters.rekeys.fetch_add(1, Ordering::Relaxed);
+                            counters.note_rekey();
                         }
                         (Err(e), _) | (_, Err(e)) => {
                             finished = Some(Ended::Failed(SessionError::Platform(format!(
@@ -358,9 +372,13 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
             }
         }
         let stats = ike.initiator.stats();
-        counters
+        if counters
             .ike_rekeys
-            .store(stats.ike_rekeys, Ordering::Relaxed);
+            .swap(stats.ike_rekeys, Ordering::Relaxed)
+            != stats.ike_rekeys
+        {
+            counters.note_rekey();
+        }
         counters
             .liveness_checks
             .store(stats.liveness_checks, Ordering::Relaxed);
