@@ -11,3 +11,4 @@ pub mod roam;
 pub mod service;
 pub mod session;
 pub mod traffic;
+pub mod user;
