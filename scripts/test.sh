@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every Softwire test on a Debian machine, as root: installs what is
-# missing, checks formatting and lints, fuzzes the IKE parser briefly when
-# cargo-fuzz is installed, then runs the whole test suite, whose lab tests
-# bring a strongSwan SC up in network namespaces and tear it down again.
+# missing, checks formatting and lints (Rust and the desktop front end),
+# fuzzes the IKE parser briefly when cargo-fuzz is installed, runs the
+# front end's browser tests, builds the desktop app, then runs the whole
+# Rust test suite, whose lab tests bring a strongSwan SC up in network
+# namespaces (and the desktop app in a real window) and tear them down.
 # The last line printed is the test runner's summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,10 @@ bash scripts/install-deps.sh
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+
+echo "== desktop front end: install, type check, lint, build"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error \
+    && npm run --silent typecheck && npm run --silent lint && npm run --silent build)
 
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -37,6 +43,12 @@ trap cleanup EXIT
 
 echo "== building the programs the lab tests run"
 cargo build --quiet --bins
+
+echo "== desktop front end tests (headless Chromium, the shell's IPC mocked)"
+(cd ui && npm test)
+
+echo "== building the desktop app for its real-window test"
+bash scripts/build-desktop.sh
 
 echo "== tests"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -3,6 +3,7 @@
 //! through a tunnel while the lab changes under it.
 
 pub mod client;
+pub mod desktop;
 pub mod lab;
 pub mod pair;
 pub mod pair_lab;
