@@ -142,6 +142,17 @@ impl DesktopApp {
 
     /// Saves a screenshot of the window as `dir/NAME.png`.
     pub async fn screenshot(&self, dir: &Path, name: &str) -> Result<PathBuf, String> {
+        // WebKitGTK hands over the last frame it painted: let the page
+        // paint what the test just did first.
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(done, 150)));",
+                Vec::new(),
+            )
+            .await
+            .map_err(|e| format!("waiting for a frame: {e}"))?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
         let png = self
             .client
             .screenshot()

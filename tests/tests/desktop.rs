@@ -39,19 +39,25 @@ fn status_json(service: &Service) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
-async fn state_is(app: &DesktopApp, state: &str) {
-    app.wait_for(&format!("#state[data-state=\"{state}\"]"), LONG)
+/// Waits until the window's state is one of `states` (a disconnect leaves
+/// the service's status at "down" without an error, shown as "Not
+/// connected" like "idle").
+async fn state_is(app: &DesktopApp, states: &[&str]) {
+    let css: Vec<String> = states
+        .iter()
+        .map(|s| format!("#state[data-state=\"{s}\"]"))
+        .collect();
+    app.wait_for(&css.join(", "), LONG)
         .await
         .unwrap_or_else(|e| panic!("{e}\n{}", std::fs::read_to_string(&app.log).unwrap()));
 }
 
 async fn click_profile_button(app: &DesktopApp, label: &str) {
-    let profile = app
-        .wait_for("[data-profile=\"Lab\"]", LONG)
-        .await
-        .unwrap();
+    let profile = app.wait_for("[data-profile=\"Lab\"]", LONG).await.unwrap();
     let button = profile
-        .find(Locator::XPath(&format!(".//button[normalize-space(.)=\"{label}\"]")))
+        .find(Locator::XPath(&format!(
+            ".//button[normalize-space(.)=\"{label}\"]"
+        )))
         .await
         .unwrap_or_else(|e| panic!("no {label} button in the Lab profile: {e}"));
     button.click().await.unwrap();
@@ -69,7 +75,10 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
     let file = member
         .write_file("lab.toml", profile_toml(&lab).as_bytes())
         .unwrap();
-    let out = member.cli(service.as_ref().unwrap(), &["profiles", "add", file.to_str().unwrap()]);
+    let out = member.cli(
+        service.as_ref().unwrap(),
+        &["profiles", "add", file.to_str().unwrap()],
+    );
     assert!(out.status.success(), "{}", text(&out));
     let password = std::fs::read_to_string(lab.get("LAB_EAP_PASSWORD_FILE"))
         .unwrap()
@@ -88,7 +97,7 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
             .unwrap();
 
         // The profile list, idle.
-        state_is(&app, "idle").await;
+        state_is(&app, &["idle"]).await;
         app.screenshot(&shots, "1-profiles").await.unwrap();
 
         // Connect: the keychain is empty, so the app asks for the password.
@@ -110,11 +119,15 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
         submit.click().await.unwrap();
 
         // Up: the window shows the addresses the service reports.
-        state_is(&app, "up").await;
+        state_is(&app, &["up"]).await;
         let status = status_json(service.as_ref().unwrap());
         assert_eq!(status["state"], "up", "{status}");
-        let inner6 = status["inner_ipv6"].as_str().expect("an inner IPv6 address");
-        let inner4 = status["inner_ipv4"].as_str().expect("an inner IPv4 address");
+        let inner6 = status["inner_ipv6"]
+            .as_str()
+            .expect("an inner IPv6 address");
+        let inner4 = status["inner_ipv4"]
+            .as_str()
+            .expect("an inner IPv4 address");
         let shown6 = app.text("[data-field=\"inner_ipv6\"]").await.unwrap();
         let shown4 = app.text("[data-field=\"inner_ipv4\"]").await.unwrap();
         println!("the window shows inner IPv6 {shown6}, IPv4 {shown4}");
@@ -124,14 +137,55 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
         assert!(sc.contains(lab.get("LAB_SC_ADDR")), "SC shown as {sc:?}");
         app.screenshot(&shots, "3-connected").await.unwrap();
 
+        // Traffic through the tunnel shows in the window's counters.
+        let bytes_in = || async {
+            let field = app
+                .wait_for("[data-field=\"bytes_in\"]", LONG)
+                .await
+                .unwrap();
+            let value = field.attr("data-value").await.unwrap().unwrap_or_default();
+            value.parse::<u64>().unwrap_or(0)
+        };
+        let before_ping = bytes_in().await;
+        let out = lab
+            .exec(
+                "hotspot",
+                "ping",
+                &["-c", "5", "-i", "0.2", "-W", "2", lab.get("LAB_SITE_ADDR4")],
+            )
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let deadline = std::time::Instant::now() + LONG;
+        let mut after_ping = bytes_in().await;
+        while after_ping <= before_ping && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            after_ping = bytes_in().await;
+        }
+        println!("bytes in shown: {before_ping} before 5 pings, {after_ping} after");
+        assert!(after_ping > before_ping);
+        // The counters come every second: let the chart take the rest in.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let traffic = app
+            .wait_for("[data-field=\"bytes_out\"]", LONG)
+            .await
+            .unwrap();
+        app.client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'});",
+                vec![serde_json::to_value(&traffic).unwrap()],
+            )
+            .await
+            .unwrap();
+        app.screenshot(&shots, "3-traffic").await.unwrap();
+
         // Disconnect.
         click_profile_button(&app, "Disconnect").await;
-        state_is(&app, "idle").await;
+        state_is(&app, &["down", "idle"]).await;
         app.screenshot(&shots, "4-disconnected").await.unwrap();
 
         // Again: the password now comes from the keychain, no prompt.
         click_profile_button(&app, "Connect").await;
-        state_is(&app, "up").await;
+        state_is(&app, &["up"]).await;
         assert!(
             app.client
                 .find_all(Locator::Css("[role=dialog] #password"))
@@ -143,7 +197,7 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
         let shown6 = app.text("[data-field=\"inner_ipv6\"]").await.unwrap();
         assert_eq!(shown6.trim(), inner6);
         click_profile_button(&app, "Disconnect").await;
-        state_is(&app, "idle").await;
+        state_is(&app, &["down", "idle"]).await;
 
         // The service goes away: the window says so; it comes back: the
         // window recovers by itself.

@@ -330,9 +330,12 @@ async fn close_quietly(ike: &mut IkeIo) {
 
 fn esp_name(e: &Established) -> String {
     let s = &e.child.suite;
-    let mut name = format!("{:?}", s.encryption);
+    let mut name = s.encryption.name().to_owned();
+    if let Some(bits) = s.encryption.key_length_attribute() {
+        name.push_str(&format!("-{bits}"));
+    }
     if let Some(i) = s.integrity {
-        name.push_str(&format!(" + {i:?}"));
+        name.push_str(&format!(" + {}", i.name()));
     }
     if s.esn {
         name.push_str(", ESN");

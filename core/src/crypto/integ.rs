@@ -18,6 +18,15 @@ pub enum Integrity {
 }
 
 impl Integrity {
+    /// The algorithm's name for people (RFC 4868).
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::HmacSha256_128 => "HMAC-SHA2-256-128",
+            Self::HmacSha384_192 => "HMAC-SHA2-384-192",
+            Self::HmacSha512_256 => "HMAC-SHA2-512-256",
+        }
+    }
+
     /// Maps an IANA Transform Type 3 ID to an integrity algorithm; `None` for
     /// IDs this implementation does not support.
     pub const fn from_iana(id: u16) -> Option<Self> {
