@@ -192,6 +192,18 @@ pub(crate) fn failed_output(e: &std::io::Error) -> Output {
     }
 }
 
+/// The lab's EAP-MSCHAPv2 profile, named "Lab", as TOML.
+pub fn eap_profile_toml(lab: &Lab) -> String {
+    format!(
+        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
+         [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n",
+        lab.get("LAB_SC_ADDR"),
+        lab.get("LAB_SC_ID"),
+        lab.get("LAB_CA_CERT_PEM"),
+        lab.get("LAB_EAP_ID"),
+    )
+}
+
 /// Output as text (stdout then stderr).
 pub fn text(out: &Output) -> String {
     format!(

@@ -17,20 +17,9 @@ use std::time::Duration;
 use fantoccini::Locator;
 use softwire_lab::desktop::{repo_dir, DesktopApp};
 use softwire_lab::lab::Lab;
-use softwire_lab::service::{all_files, contains, text, Service, TempRoot, User};
+use softwire_lab::service::{all_files, contains, eap_profile_toml, text, Service, TempRoot, User};
 
 const LONG: Duration = Duration::from_secs(30);
-
-fn profile_toml(lab: &Lab) -> String {
-    format!(
-        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
-         [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n",
-        lab.get("LAB_SC_ADDR"),
-        lab.get("LAB_SC_ID"),
-        lab.get("LAB_CA_CERT_PEM"),
-        lab.get("LAB_EAP_ID"),
-    )
-}
 
 /// What the service says about the connection, as JSON.
 fn status_json(service: &Service) -> serde_json::Value {
@@ -73,7 +62,7 @@ fn the_desktop_app_connects_with_the_keychain_and_shows_the_tunnel() {
     let member = User::new(&root.path, member_id, vec![group]).unwrap();
     let mut service = Some(Service::start(&lab, &root.path, group).unwrap());
     let file = member
-        .write_file("lab.toml", profile_toml(&lab).as_bytes())
+        .write_file("lab.toml", eap_profile_toml(&lab).as_bytes())
         .unwrap();
     let out = member.cli(
         service.as_ref().unwrap(),

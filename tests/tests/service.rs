@@ -15,7 +15,7 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use softwire_lab::lab::Lab;
-use softwire_lab::service::{all_files, contains, text, Service, TempRoot, User};
+use softwire_lab::service::{all_files, contains, eap_profile_toml, text, Service, TempRoot, User};
 use softwire_lab::traffic::{unix_now, Ping};
 
 fn snapshot(lab: &Lab) -> String {
@@ -26,17 +26,6 @@ fn snapshot(lab: &Lab) -> String {
 fn ids() -> (u32, u32, u32) {
     let base = 61_000 + (std::process::id() % 2000) * 4;
     (base, base + 1, base + 2) // member, outsider, the softwire group
-}
-
-fn profile_toml(lab: &Lab) -> String {
-    format!(
-        "name = \"Lab\"\n[sc]\naddress = \"{}\"\nidentity = \"{}\"\nca = \"{}\"\n\
-         [auth]\nmethod = \"eap-mschapv2\"\nidentity = \"{}\"\n",
-        lab.get("LAB_SC_ADDR"),
-        lab.get("LAB_SC_ID"),
-        lab.get("LAB_CA_CERT_PEM"),
-        lab.get("LAB_EAP_ID"),
-    )
 }
 
 fn password(lab: &Lab) -> String {
@@ -64,7 +53,7 @@ fn ping_site(lab: &Lab) {
 fn connected_service(lab: &Lab, root: &TempRoot, group: u32) -> Service {
     let service = Service::start(lab, &root.path, group).unwrap();
     let profile = root.path.join("lab.toml");
-    std::fs::write(&profile, profile_toml(lab)).unwrap();
+    std::fs::write(&profile, eap_profile_toml(lab)).unwrap();
     let out = service.cli_as_root(&["profiles", "add", profile.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let out = service.cli_as_root(&[
@@ -115,7 +104,7 @@ fn a_group_member_connects_with_the_keychain_and_leaves_no_secret_behind() {
 
     // The member adds the profile and keeps the password in the keychain.
     let file = member
-        .write_file("lab.toml", profile_toml(&lab).as_bytes())
+        .write_file("lab.toml", eap_profile_toml(&lab).as_bytes())
         .unwrap();
     let out = member.cli(&service, &["profiles", "add", file.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
