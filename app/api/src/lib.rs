@@ -35,6 +35,7 @@
 mod client;
 pub mod framing;
 mod messages;
+mod names;
 mod secret;
 mod status;
 
@@ -45,6 +46,7 @@ pub use messages::{
     ApiError, ClientMessage, DownReason, ErrorCode, Event, ImportFormat, LogLevel, LogLine,
     ProfileSummary, Reply, Request, ServerMessage, Step,
 };
+pub use names::{profile_name_problem, MAX_PROFILE_NAME};
 pub use secret::Secret;
 pub use status::{State, Status};
 

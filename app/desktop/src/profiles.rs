@@ -3,7 +3,9 @@
 //! types, and the limits of the service's requests.
 
 use serde::Serialize;
-use softwire_api::{ClientMessage, ImportFormat, Request, MAX_REQUEST};
+use softwire_api::{
+    profile_name_problem, ClientMessage, ImportFormat, Request, MAX_PROFILE_NAME, MAX_REQUEST,
+};
 use softwire_core::profile::{Profile, ProfileError};
 
 use crate::errors::{code, AppError};
@@ -13,8 +15,8 @@ use crate::errors::{code, AppError};
 /// path there.
 pub const CA_PLACEHOLDER: &str = "(the chosen CA file)";
 
-/// The longest profile name: `MAX_NAME` in app/service/src/profiles.rs.
-pub const MAX_NAME: usize = 64;
+/// The longest profile name.
+pub const MAX_NAME: usize = MAX_PROFILE_NAME;
 
 /// The largest file `import_profile` sends. The service reads requests of
 /// at most [`MAX_REQUEST`] (64 KiB) bytes, and JSON escaping makes the
@@ -61,31 +63,11 @@ impl From<FieldProblem> for AppError {
     }
 }
 
-/// Checks a profile name with the rules of `check_name` in
-/// app/service/src/profiles.rs (a name must make a plain file name on
-/// every OS): letters, digits, space and `-_.@+()`, not starting with a
-/// dot or space, not ending with a space or dot, at most [`MAX_NAME`]
-/// characters. The service checks again; these few rules are repeated
-/// here so that the editor can say so before saving.
+/// Checks a profile name with the service's own rules
+/// ([`softwire_api::profile_name_problem`]), so that the editor can say
+/// so before saving; the service checks again.
 pub fn check_name(name: &str) -> Result<(), String> {
-    if name.is_empty() {
-        return Err("must not be empty".to_owned());
-    }
-    if name.chars().count() > MAX_NAME {
-        return Err(format!("must be at most {MAX_NAME} characters long"));
-    }
-    if name.starts_with(['.', ' ']) || name.ends_with([' ', '.']) {
-        return Err("must not start or end with a dot or space".to_owned());
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || " -_.@+()".contains(*c)))
-    {
-        return Err(format!(
-            "must not contain {c:?}: use letters, digits, spaces and - _ . @ + ( )"
-        ));
-    }
-    Ok(())
+    profile_name_problem(name).map_or(Ok(()), Err)
 }
 
 /// Parses the editor's JSON into a [`Profile`] and checks it as the

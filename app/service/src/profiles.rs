@@ -6,12 +6,14 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use softwire_api::{ApiError, ErrorCode, ImportFormat, ProfileSummary};
+use softwire_api::{
+    profile_name_problem, ApiError, ErrorCode, ImportFormat, ProfileSummary, MAX_PROFILE_NAME,
+};
 use softwire_core::pki::TrustAnchors;
 use softwire_core::profile::{import, AuthMethodSetting, Profile, ProfileError};
 
 /// The longest profile name.
-pub const MAX_NAME: usize = 64;
+pub const MAX_NAME: usize = MAX_PROFILE_NAME;
 
 /// The profile directory.
 #[derive(Debug, Clone)]
@@ -208,35 +210,19 @@ impl ProfileStore {
     }
 }
 
-/// A name must make a plain file name on every OS: letters, digits,
-/// space and `-_.@+()`, not starting with a dot or space, at most
-/// [`MAX_NAME`] characters.
+/// Refuses a name that would not make a plain file name on every OS
+/// ([`softwire_api::profile_name_problem`] says why).
 pub fn check_name(name: &str) -> Result<(), ApiError> {
-    let bad = |why: &str| {
-        ApiError::new(
+    match profile_name_problem(name) {
+        None => Ok(()),
+        Some(problem) => Err(ApiError::new(
             ErrorCode::InvalidProfile,
-            format!("profile name {:?} {why}", truncate(name)),
-        )
-        .with_hint("use letters, digits, spaces and - _ . @ + ( )")
-    };
-    if name.is_empty() {
-        return Err(bad("is empty"));
+            format!("profile name {:?} {problem}", truncate(name)),
+        )),
     }
-    if name.chars().count() > MAX_NAME {
-        return Err(bad(&format!("is longer than {MAX_NAME} characters")));
-    }
-    if name.starts_with(['.', ' ']) || name.ends_with([' ', '.']) {
-        return Err(bad("starts or ends with a dot or space"));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || " -_.@+()".contains(*c)))
-    {
-        return Err(bad(&format!("contains {c:?}")));
-    }
-    Ok(())
 }
 
+/// A name as far as messages show it.
 fn truncate(s: &str) -> String {
     s.chars().take(MAX_NAME + 8).collect()
 }
