@@ -225,6 +225,20 @@ export function onLog(line: LogLine): void {
   });
 }
 
+// The page knows two palettes, light and dark (styles.css); "system"
+// follows the OS's choice, now and whenever it changes.
+const systemDark = matchMedia('(prefers-color-scheme: dark)');
+let chosenTheme: Settings['theme'] = 'system';
+
+function paintTheme(): void {
+  const dark = chosenTheme === 'dark' || (chosenTheme === 'system' && systemDark.matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+}
+
+systemDark.addEventListener('change', paintTheme);
+paintTheme();
+
 export function applyTheme(theme: Settings['theme']): void {
-  document.documentElement.dataset.theme = theme;
+  chosenTheme = theme;
+  paintTheme();
 }
