@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 
+# One full build from scratch: incremental caches would only take disk.
+export CARGO_INCREMENTAL=0
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 
