@@ -7,11 +7,13 @@
 //!
 //! - [`ike`]: the IKEv2 message codec (RFC 7296 §3, RFC 7383) and, later, the
 //!   initiator's exchanges.
+//! - [`discovery`]: finding the SC's address (configuration, DNS, DHCP).
 //! - [`crypto`]: the IKE cryptographic suites over `ring`, with RustCrypto
 //!   crates only where `ring` has no primitive.
 #![forbid(unsafe_code)]
 
 pub mod crypto;
+pub mod discovery;
 pub mod eap;
 pub mod esp;
 pub mod ike;

@@ -6,7 +6,8 @@
 //! name = "Office"
 //!
 //! [sc]
-//! address = "vpn.example.net"     # name or IP address
+//! address = "vpn.example.net"     # name, IP address, or "discover"
+//!                                 # (see [`DiscoverySettings`])
 //! identity = "vpn.example.net"    # what its certificate must name
 //! ca = "/etc/softwire/office-ca.pem"   # or "system"
 //!
@@ -28,6 +29,7 @@
 //! Parsing refuses unknown keys (a typo must not silently change what is
 //! protected) and [`Profile::validate`] names the field and the problem.
 
+mod discovery;
 pub mod import;
 mod validate;
 
@@ -36,6 +38,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use discovery::{DiscoverySettings, SourceSetting, DISCOVER};
 pub use validate::{Prefix, ProfileError};
 
 /// One saved connection.
@@ -129,6 +132,10 @@ pub struct ScSettings {
     /// with `auth.method = "psk"`.
     #[serde(default)]
     pub ca: Option<String>,
+    /// How to find the SC on the network (with `address = "discover"`,
+    /// or as other places to look).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<DiscoverySettings>,
 }
 
 /// How the user authenticates.

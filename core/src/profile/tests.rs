@@ -87,3 +87,93 @@ fn psk_profiles_need_no_ca_and_certificate_profiles_need_files() {
     );
     Profile::from_toml(&cert).unwrap();
 }
+
+const DISCOVER: &str = r#"
+name = "Anywhere"
+[sc]
+address = "discover"
+identity = "sc.example.net"
+ca = "system"
+[auth]
+method = "eap-mschapv2"
+identity = "alice@eap.example.net"
+"#;
+
+#[test]
+fn discover_alone_asks_dns_then_dhcp() {
+    let p = Profile::from_toml(DISCOVER).unwrap();
+    let policy = p.discovery_policy().unwrap();
+    assert_eq!(
+        policy.sources,
+        [
+            crate::discovery::Source::Dns {
+                label: "softwire".into()
+            },
+            crate::discovery::Source::Dhcp4 { code: 224 },
+            crate::discovery::Source::Dhcp6Aftr,
+        ]
+    );
+    assert_eq!(policy.timeout, std::time::Duration::from_secs(3));
+    assert_eq!(Profile::from_toml(&p.to_toml().unwrap()).unwrap(), p);
+    // A profile with an address and no table does not discover.
+    assert_eq!(Profile::from_toml(EAP).unwrap().discovery_policy(), None);
+}
+
+#[test]
+fn a_named_sc_with_a_discovery_table_is_tried_first() {
+    let p = Profile::from_toml(&format!(
+        "{EAP}[sc.discovery]\nanycast = [\"203.0.113.77\"]\n"
+    ))
+    .unwrap();
+    let sources = p.discovery_policy().unwrap().sources;
+    assert_eq!(
+        sources.first(),
+        Some(&crate::discovery::Source::Address("198.51.100.1".into()))
+    );
+    assert_eq!(
+        sources.last(),
+        Some(&crate::discovery::Source::Anycast(vec!["203.0.113.77"
+            .parse()
+            .unwrap()]))
+    );
+}
+
+#[test]
+fn discovery_refuses_what_would_trust_a_hint() {
+    let no_identity = DISCOVER.replace("identity = \"sc.example.net\"\n", "");
+    let e = error(&no_identity);
+    assert!(
+        e.contains("`sc.identity`") && e.contains("only a hint"),
+        "{e}"
+    );
+    let psk = DISCOVER
+        .replace("eap-mschapv2", "psk")
+        .replace("ca = \"system\"\n", "");
+    let e = error(&psk);
+    assert!(
+        e.contains("`auth.method`") && e.contains("discovery"),
+        "{e}"
+    );
+}
+
+#[test]
+fn discovery_settings_are_checked_field_by_field() {
+    let cases = [
+        ("dhcp_option = 200", "`sc.discovery.dhcp_option`"),
+        ("label = \"soft.wire\"", "`sc.discovery.label`"),
+        ("srv = \"isakmp.udp\"", "`sc.discovery.srv`"),
+        ("timeout_seconds = 0", "`sc.discovery.timeout_seconds`"),
+        ("sources = [\"dns\", \"dns\"]", "`sc.discovery.sources`"),
+        ("sources = [\"address\"]", "`sc.discovery.sources`"),
+        ("sources = [\"anycast\"]", "`sc.discovery.anycast`"),
+        ("anycast = [\"224.0.0.1\"]", "`sc.discovery.anycast`"),
+    ];
+    for (line, named) in cases {
+        let e = error(&format!("{DISCOVER}[sc.discovery]\n{line}\n"));
+        assert!(e.contains(named), "{line}: {e}");
+    }
+    let e = error(&format!(
+        "{DISCOVER}[sc.discovery]\nsources = [\"carrier-pigeon\"]\n"
+    ));
+    assert!(e.contains("syntax"), "{e}");
+}

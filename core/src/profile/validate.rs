@@ -29,7 +29,7 @@ pub struct Prefix {
     pub length: u8,
 }
 
-fn field(field: &'static str, problem: impl Into<String>) -> ProfileError {
+pub(super) fn field(field: &'static str, problem: impl Into<String>) -> ProfileError {
     ProfileError::Field {
         field,
         problem: problem.into(),
@@ -121,6 +121,7 @@ impl Profile {
         if self.auth.identity.trim().is_empty() {
             return Err(field("auth.identity", "must not be empty"));
         }
+        self.validate_discovery()?;
         match self.auth.method {
             AuthMethodSetting::Psk => {
                 if self.sc.ca.is_some() {

@@ -534,6 +534,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
             port: 500,
             identity,
             ca: None,
+            discovery: None,
         },
         auth: AuthSettings {
             method,

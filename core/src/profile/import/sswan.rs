@@ -302,6 +302,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<Imported, ImportError> {
             port,
             identity: identity.map(str::to_owned),
             ca: None,
+            discovery: None,
         },
         auth: AuthSettings {
             method: AuthMethodSetting::EapMschapv2,
