@@ -16,6 +16,8 @@ export interface Status {
   next_in_s?: number;
   sc?: string;
   sc_identity?: string;
+  /** How discovery found the SC ("via DHCP option 224 on wlan0"). */
+  sc_found_via?: string;
   inner_ipv4?: string;
   inner_ipv6?: string;
   dns: string[];
@@ -45,7 +47,14 @@ export interface ProfileSummary {
 
 export interface Profile {
   name: string;
-  sc: { address: string; port: number; identity: string | null; ca: string | null };
+  sc: {
+    address: string;
+    port: number;
+    identity: string | null;
+    ca: string | null;
+    /** How to find the SC (with address "discover"); kept as the service wrote it. */
+    discovery?: Record<string, unknown> | null;
+  };
   auth: {
     method: AuthMethod;
     identity: string;
@@ -106,6 +115,9 @@ export type DownReason = 'authentication' | 'unreachable' | 'sc_identity' | 'sec
 export type Step =
   | { step: 'resolving_sc'; name: string }
   | { step: 'sa_init'; sc: string }
+  | { step: 'discovering'; sources: string[] }
+  | { step: 'trying'; sc: string; via: string }
+  | { step: 'candidate_failed'; sc: string; via: string; reason: string }
   | { step: 'authenticating' }
   | { step: 'configuring' }
   | { step: 'up'; status: Status }

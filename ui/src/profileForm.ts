@@ -6,9 +6,16 @@ import type { AuthMethod, FieldProblem, Profile } from './ipc';
 
 export type CaChoice = 'system' | 'file' | 'keep';
 
+/** The SC address that asks for discovery on the network. */
+export const DISCOVER = 'discover';
+
 export interface Form {
   name: string;
   address: string;
+  /** Find the SC on the network (`sc.address = "discover"`). */
+  discover: boolean;
+  /** The profile's `[sc.discovery]` table, kept as it is. */
+  discovery: Record<string, unknown> | null;
   port: string;
   identity: string;
   caChoice: CaChoice;
@@ -68,6 +75,8 @@ export function emptyForm(): Form {
   return {
     name: '',
     address: '',
+    discover: false,
+    discovery: null,
     port: '500',
     identity: '',
     caChoice: 'system',
@@ -94,7 +103,9 @@ export function toForm(p: Profile): Form {
   const ca = p.sc.ca;
   return {
     name: p.name,
-    address: p.sc.address,
+    address: p.sc.address === DISCOVER ? '' : p.sc.address,
+    discover: p.sc.address === DISCOVER,
+    discovery: p.sc.discovery ?? null,
     port: String(p.sc.port),
     identity: p.sc.identity ?? '',
     caChoice: ca && ca !== 'system' ? 'keep' : 'system',
@@ -176,7 +187,13 @@ export function build(f: Form): Built {
   const cert = f.method === 'certificate';
   const profile: Profile = {
     name: f.name,
-    sc: { address: f.address.trim(), port, identity: f.identity.trim() || null, ca },
+    sc: {
+      address: f.discover ? DISCOVER : f.address.trim(),
+      port,
+      identity: f.identity.trim() || null,
+      ca,
+      ...(f.discovery ? { discovery: f.discovery } : {}),
+    },
     auth: {
       method: f.method,
       identity: f.authIdentity.trim(),

@@ -24,6 +24,10 @@ export interface Progress {
   /** The SC's name being looked up, and its address once contacted. */
   scName: string | null;
   sc: string | null;
+  /** Discovery's sources, while the SC is being found on the network. */
+  discovering: string[] | null;
+  /** Discovered SCs refused so far, each with why. */
+  refused: string[];
   /** The attempt ended at `reached` with an error. */
   failed: boolean;
   reconnecting: { attempt: number; at: number; reason: string } | null;
@@ -161,7 +165,17 @@ export function onStatus(status: Status): void {
 }
 
 function fresh(profile: string): Progress {
-  return { profile, reached: null, scName: null, sc: null, failed: false, reconnecting: null, moved: null };
+  return {
+    profile,
+    reached: null,
+    scName: null,
+    sc: null,
+    discovering: null,
+    refused: [],
+    failed: false,
+    reconnecting: null,
+    moved: null,
+  };
 }
 
 /** A new attempt started by the user: forget the last one's steps and error. */
@@ -181,6 +195,14 @@ export function onProgress({ profile, step }: ProgressEvent): void {
       case 'sa_init':
         if (p.reached === 'up' || p.failed) p = fresh(profile);
         return { progress: { ...p, reached: 'sa_init', sc: step.sc }, problem: null };
+      case 'discovering':
+        p = { ...fresh(profile), reconnecting: p.reconnecting, reached: 'resolving_sc', discovering: step.sources };
+        return { progress: p, problem: null };
+      case 'trying':
+        if (p.reached === 'up' || p.failed) p = fresh(profile);
+        return { progress: { ...p, reached: 'sa_init', sc: `${step.sc} (${step.via})` }, problem: null };
+      case 'candidate_failed':
+        return { progress: { ...p, refused: [...p.refused, `${step.sc} (${step.via}): ${step.reason}`] } };
       case 'authenticating':
       case 'configuring':
         return { progress: { ...p, reached: step.step } };

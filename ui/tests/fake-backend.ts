@@ -1,7 +1,8 @@
 // A fake Rust shell for the UI tests: it answers the commands and sends the
 // events of docs/DESKTOP-IPC.md as the shell and the service would, with
 // profiles and a keychain in memory. The scenario comes from the URL:
-//   ?scenario=default | empty | service-down | permission-denied
+//   ?scenario=default | empty | service-down | permission-denied | discover
+//   (discover: also a profile that finds its SC on the network)
 //   &step_ms=300 (time between connection steps)
 
 import { emit } from '@tauri-apps/api/event';
@@ -56,6 +57,10 @@ export function installFakeBackend(query: URLSearchParams): void {
     ]) {
       profiles.set(p.name, p);
     }
+  }
+  if (scenario === 'discover') {
+    const roaming = profile('Roaming', 'discover', 'certificate', 'alice@lab.example.net');
+    profiles.set(roaming.name, { ...roaming, sc: { ...roaming.sc, identity: 'lab.example.net' } });
   }
   const keychain = new Map<string, string>();
   let settings: Settings = { theme: 'system', notifications: true, start_hidden: false };

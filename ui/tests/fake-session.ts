@@ -79,16 +79,35 @@ export function makeSession(io: SessionIo) {
       reconnects > 0 ? { ...io.status(), state, phase } : { ...idleStatus(), state, profile: name, phase };
     const sc = `${SC_ADDRESS}:${p.sc.port}`;
     const steps: (() => void)[] = [];
-    if (!/^[\d.]+$|:/.test(p.sc.address)) {
+    const discover = p.sc.address === 'discover';
+    const foundVia = 'via DNS softwire.corp.example.net (A)';
+    if (discover) {
+      const rogue = '198.51.100.66:500';
+      const rogueVia = 'via DNS softwire.hotspot.example.net (A)';
+      steps.push(() => {
+        const sources = ['DNS softwire.<search domains>', 'DHCP option 224', 'DHCPv6 AFTR-Name'];
+        io.setStatus(during(`finding the SC (${sources.join(', ')})`));
+        io.progress(name, { step: 'discovering', sources });
+      });
+      steps.push(() => io.progress(name, { step: 'trying', sc: rogue, via: rogueVia }));
+      steps.push(() => {
+        const reason = `the SC proved rogue.example.net, not ${p.sc.identity ?? ''}`;
+        io.log('warn', `"${name}" SC ${rogue} (${rogueVia}) refused: ${reason}`);
+        io.progress(name, { step: 'candidate_failed', sc: rogue, via: rogueVia, reason });
+      });
+      steps.push(() => io.progress(name, { step: 'trying', sc, via: foundVia }));
+    } else if (!/^[\d.]+$|:/.test(p.sc.address)) {
       steps.push(() => {
         io.setStatus(during(`looking up SC ${p.sc.address}`));
         io.progress(name, { step: 'resolving_sc', name: p.sc.address });
       });
     }
-    steps.push(() => {
-      io.setStatus(during(`IKE_SA_INIT with ${sc}`));
-      io.progress(name, { step: 'sa_init', sc });
-    });
+    if (!discover) {
+      steps.push(() => {
+        io.setStatus(during(`IKE_SA_INIT with ${sc}`));
+        io.progress(name, { step: 'sa_init', sc });
+      });
+    }
     steps.push(() => {
       io.setStatus(during('authenticating'));
       io.progress(name, { step: 'authenticating' });
@@ -120,6 +139,7 @@ export function makeSession(io: SessionIo) {
         profile: name,
         sc: `${SC_ADDRESS}:4500`,
         sc_identity: p.sc.identity ?? p.sc.address,
+        ...(discover ? { sc_found_via: foundVia } : {}),
         inner_ipv4: '203.0.113.129',
         inner_ipv6: '2001:db8:cafe::1000',
         dns: ['2001:db8:cafe::53', '203.0.113.53'],

@@ -317,6 +317,28 @@ pub enum Step {
         /// To this address.
         sc: SocketAddr,
     },
+    /// Asking the network where the SC is (the profile says "discover").
+    Discovering {
+        /// The sources asked, such as "DHCP option 224".
+        sources: Vec<String>,
+    },
+    /// IKE_SA_INIT sent to a discovered candidate.
+    Trying {
+        /// Its address.
+        sc: SocketAddr,
+        /// How it was found, such as "via DNS softwire.example.net (A)".
+        via: String,
+    },
+    /// A discovered candidate failed or did not prove itself; the next
+    /// one is tried.
+    CandidateFailed {
+        /// Its address.
+        sc: SocketAddr,
+        /// How it was found.
+        via: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// IKE_AUTH under way.
     Authenticating,
     /// Setting up the device, routes and DNS.

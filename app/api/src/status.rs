@@ -74,6 +74,10 @@ pub struct Status {
     /// The identity the SC proved.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sc_identity: Option<String>,
+    /// How discovery found the SC, such as "via DHCP option 224 on
+    /// wlan0"; absent when the profile names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sc_found_via: Option<String>,
     /// Inner IPv4 address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inner_ipv4: Option<IpAddr>,

@@ -79,6 +79,13 @@ pub async fn connect(socket: &Path, name: &str, secret_file: Option<&Path>) -> R
         match step {
             Step::ResolvingSc { name } => say(&format!("  looking up SC {name}")),
             Step::SaInit { sc } => say(&format!("  IKE_SA_INIT with {sc}")),
+            Step::Discovering { sources } => {
+                say(&format!("  finding the SC: {}", sources.join(", ")))
+            }
+            Step::Trying { sc, via } => say(&format!("  IKE_SA_INIT with {sc} ({via})")),
+            Step::CandidateFailed { sc, via, reason } => {
+                say(&format!("  refused {sc} ({via}): {reason}"))
+            }
             Step::Authenticating => say("  authenticating (IKE_AUTH)"),
             Step::Configuring => say("  configuring the tunnel (device, addresses, routes, DNS)"),
             Step::Up { status: up } => {

@@ -25,17 +25,26 @@ export function EditorSections({ ctx, advanced, setAdvanced }: Props) {
 
       <fieldset>
         <legend>SC (the VPN server)</legend>
+        <CheckField
+          ctx={ctx}
+          id="pe-discover"
+          label="Find the SC on the network"
+          name="discover"
+          help="Asks the network where its SC is (a DNS name in its search domains, a DHCP option). Needs the SC identity below."
+        />
         <div class="row">
-          <TextField
-            ctx={ctx}
-            id="pe-address"
-            label="Address"
-            name="address"
-            field="sc.address"
-            class="grow"
-            placeholder="vpn.example.net"
-            help="A host name or IP address."
-          />
+          {!form.discover && (
+            <TextField
+              ctx={ctx}
+              id="pe-address"
+              label="Address"
+              name="address"
+              field="sc.address"
+              class="grow"
+              placeholder="vpn.example.net"
+              help="A host name or IP address."
+            />
+          )}
           <TextField ctx={ctx} id="pe-port" label="Port" name="port" field="sc.port" class="narrow" inputMode="numeric" />
         </div>
         <TextField
@@ -44,11 +53,13 @@ export function EditorSections({ ctx, advanced, setAdvanced }: Props) {
           label="SC identity"
           name="identity"
           field="sc.identity"
-          placeholder={address || undefined}
+          placeholder={form.discover ? 'sc.example.net' : address || undefined}
           help={
-            address
-              ? `Leave empty to use the address (${address}). The SC must prove this identity.`
-              : 'Leave empty to use the address. The SC must prove this identity.'
+            form.discover
+              ? 'Required: an address found on the network is only a hint, so the SC must prove this identity before your password is sent.'
+              : address
+                ? `Leave empty to use the address (${address}). The SC must prove this identity.`
+                : 'Leave empty to use the address. The SC must prove this identity.'
           }
         />
         {form.method === 'psk' ? (

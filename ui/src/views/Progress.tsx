@@ -7,6 +7,7 @@ import { STEPS, type Progress, type StepName } from '../state';
 function label(step: StepName, p: Progress): string {
   switch (step) {
     case 'resolving_sc':
+      if (p.discovering) return `Finding the SC on this network (${p.discovering.join(', ')})`;
       return p.scName ? `Looking up the SC (${p.scName})` : 'Looking up the SC';
     case 'sa_init':
       return p.sc ? `Contacting the SC at ${p.sc}` : 'Contacting the SC';
@@ -62,6 +63,16 @@ export function ProgressSteps({ progress }: { progress: Progress }) {
           );
         })}
       </ol>
+      {progress.refused.length > 0 && (
+        <div class="notice warn" id="refused" role="status">
+          <p>Found on this network but not used:</p>
+          <ul>
+            {progress.refused.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       {moved && now - moved.at < MOVED_NOTICE_MS && (
         <p class="notice ok" role="status">
           The tunnel moved to a new network path ({moved.local}); the connection stays up.

@@ -86,6 +86,11 @@ function TunnelDetails({ status: s }: { status: Status }) {
         <Fact label="SC identity (proven)" field="sc_identity">
           {s.sc_identity ?? '—'}
         </Fact>
+        {s.sc_found_via && (
+          <Fact label="SC found" field="sc_found_via">
+            {s.sc_found_via}
+          </Fact>
+        )}
         <Fact label="Virtual IPv4" field="inner_ipv4">
           {s.inner_ipv4 ?? 'none'}
         </Fact>

@@ -84,6 +84,32 @@ export default function connection(env) {
     }
   });
 
+  test('discover: the SC is found on the network, a rogue is shown refused, and how it was found', async () => {
+    const app = await openApp(env, { scenario: 'discover' });
+    const { page } = app;
+    try {
+      await recordSteps(page);
+      const row = profileRow(page, 'Roaming');
+      await row.getByRole('button', { name: 'Connect', exact: true }).click();
+      await page.locator('#progress [data-step="up"][data-done="true"]').waitFor();
+      const seen = await page.evaluate(() => window.stepsSeen);
+      assert.equal(
+        seen[0],
+        'Finding the SC on this network (DNS softwire.<search domains>, DHCP option 224, DHCPv6 AFTR-Name)',
+      );
+      assert.ok(seen.includes('Contacting the SC at 198.51.100.66:500 (via DNS softwire.hotspot.example.net (A))'), seen.join('\n'));
+      assert.ok(seen.includes('Contacting the SC at 203.0.113.10:500 (via DNS softwire.corp.example.net (A))'), seen.join('\n'));
+      await seeText(
+        page.locator('#refused'),
+        '198.51.100.66:500 (via DNS softwire.hotspot.example.net (A)): the SC proved rogue.example.net, not lab.example.net',
+      );
+      assert.equal(await textOf(page, 'sc_found_via'), 'via DNS softwire.corp.example.net (A)');
+      assert.equal(await textOf(page, 'sc_identity'), 'lab.example.net');
+    } finally {
+      await app.close();
+    }
+  });
+
   test('a lost connection shows the attempt and the countdown, then comes back; a move is noticed', async () => {
     const app = await openApp(env);
     const { page } = app;
