@@ -50,6 +50,8 @@ pub fn drive(
                 Event::Phase(p) => phase_changed(p, started.elapsed()),
                 Event::Established(e) => return Ok(Outcome::Established(e)),
                 Event::Closed(r) => return Ok(Outcome::Closed(r)),
+                // Only with confirm_sc, which this driver does not set.
+                Event::ScProven { .. } => initiator.proceed(Instant::now()),
                 // Only once established, which ends this driver.
                 Event::ChildRekeyed(_)
                 | Event::ChildOutbound { .. }

@@ -90,6 +90,9 @@ impl IkeIo {
                     Event::Phase(Phase::Authenticating) => progress(Progress::Authenticating),
                     Event::Phase(_) => {}
                     Event::Established(e) => return Ok(e),
+                    // Only with confirm_sc, whose attempts the trial drives
+                    // (trial.rs); a paused one handed here goes on.
+                    Event::ScProven { .. } => self.initiator.proceed(Instant::now()),
                     Event::Closed(Err(e)) if !cancelled => return Err(e.into()),
                     Event::Closed(_) => return Err(SessionError::Cancelled),
                     // Only once established, which ends this loop.

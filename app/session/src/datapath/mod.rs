@@ -368,7 +368,7 @@ pub async fn run<R: PacketRead, W: PacketWrite>(
                     });
                 }
                 Event::ChildRetired { spi_in } => downlink.inbound.retire(spi_in),
-                Event::Phase(_) | Event::Established(_) => {}
+                Event::Phase(_) | Event::Established(_) | Event::ScProven { .. } => {}
             }
         }
         let stats = ike.initiator.stats();

@@ -130,6 +130,14 @@ pub struct InitiatorConfig {
     /// Send a liveness check (an empty INFORMATIONAL, RFC 7296 §1.4) after
     /// this long without hearing from the SC (IKE or ESP); `None`: never.
     pub dpd_interval: Option<Duration>,
+    /// Stop after the SC has proven its identity in IKE_AUTH, before the
+    /// first EAP response, with [`super::Event::ScProven`]; go on with
+    /// [`super::Initiator::proceed`] or drop it with
+    /// [`super::Initiator::abandon`]. For a discovered SC raced against
+    /// others: only the one chosen gets anything derived from the user's
+    /// password. No effect with PSK or certificate client authentication,
+    /// whose AUTH goes in the first IKE_AUTH request (RFC 7296 §2.15).
+    pub confirm_sc: bool,
 }
 
 /// When an SA is replaced: after `rekey_after`, minus a random part of
@@ -200,6 +208,7 @@ impl InitiatorConfig {
             ike_lifetime: Lifetime::IKE_DEFAULT,
             child_pfs: None,
             dpd_interval: Some(DEFAULT_DPD_INTERVAL),
+            confirm_sc: false,
         }
     }
 }

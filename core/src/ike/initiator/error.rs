@@ -47,6 +47,10 @@ impl std::fmt::Display for Phase {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InitiatorError {
+    /// Another candidate SC was chosen (discovery's trial): this attempt
+    /// was dropped with a DELETE, before any EAP response.
+    #[error("another SC was chosen")]
+    Abandoned,
     /// No answer after every retransmission.
     #[error("the SC did not answer during {phase}: {tries} tries over {waited:.1?}. Check the SC address and whether this network blocks UDP 500/4500")]
     Timeout {

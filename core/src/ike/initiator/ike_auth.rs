@@ -37,6 +37,13 @@ pub(super) struct AuthState {
 enum Step {
     /// Our first request is out.
     First,
+    /// The SC proved `id_r`; EAP waits for [`Initiator::proceed`]
+    /// (`confirm_sc`).
+    Proven {
+        peer: Box<EapPeer>,
+        id_r: Identification,
+        request: EapMessage,
+    },
     /// EAP is running; the SC proved `id_r` already.
     Eap {
         peer: Box<EapPeer>,
@@ -259,6 +266,17 @@ impl Initiator {
                     let request = reply
                         .eap
                         .ok_or(InitiatorError::Protocol("the SC did not start EAP"))?;
+                    if self.config.confirm_sc {
+                        self.events.push_back(Event::ScProven {
+                            identity: describe(&id_r),
+                        });
+                        auth.step = Step::Proven {
+                            peer,
+                            id_r,
+                            request: request.clone(),
+                        };
+                        return Ok(None);
+                    }
                     auth.step = Step::Eap {
                         peer,
                         id_r: id_r.clone(),
@@ -270,6 +288,12 @@ impl Initiator {
                 }
                 self.child_from_reply(auth, &reply, describe(&id_r))
                     .map(Some)
+            }
+            step @ Step::Proven { .. } => {
+                auth.step = step;
+                Err(InitiatorError::Protocol(
+                    "an IKE_AUTH reply while none was asked for",
+                ))
             }
             step @ Step::Eap { .. } => {
                 auth.step = step;
@@ -310,6 +334,37 @@ impl Initiator {
                 }
                 self.child_from_reply(auth, &reply, describe(&id_r))
                     .map(Some)
+            }
+        }
+    }
+
+    /// Goes on after [`Event::ScProven`]: answers the SC's first EAP
+    /// request. Does nothing in any other state.
+    pub fn proceed(&mut self, now: Instant) {
+        let State::Auth(auth) = &mut self.state else {
+            return;
+        };
+        let Step::Proven { .. } = &auth.step else {
+            return;
+        };
+        let State::Auth(mut auth) = std::mem::replace(&mut self.state, State::Closed) else {
+            return;
+        };
+        let Step::Proven {
+            peer,
+            id_r,
+            request,
+        } = std::mem::replace(&mut auth.step, Step::First)
+        else {
+            return;
+        };
+        auth.step = Step::Eap { peer, id_r };
+        match self.eap_round(now, &mut auth, &request) {
+            Ok(_) => self.state = State::Auth(auth),
+            Err(e) => {
+                let mut sa = auth.into_sa();
+                let _ = self.send_delete_unacknowledged(&mut sa);
+                self.fail(e);
             }
         }
     }

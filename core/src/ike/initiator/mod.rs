@@ -75,6 +75,16 @@ pub struct Transmit {
 pub enum Event {
     /// A new phase began.
     Phase(Phase),
+    /// With [`InitiatorConfig::confirm_sc`]: the SC has proven the
+    /// expected identity (IDr, certificate and AUTH checked, RFC 7296
+    /// §2.15) and EAP is next; nothing more is sent until
+    /// [`Initiator::proceed`] or [`Initiator::abandon`]. The SC waits for
+    /// our next IKE_AUTH request meanwhile (strongSwan keeps a half-open
+    /// SA for 30 s), so the pause must stay short.
+    ScProven {
+        /// The identity it proved.
+        identity: String,
+    },
     /// The IKE SA and the first CHILD_SA are up.
     Established(Box<Established>),
     /// A new CHILD_SA replaces the current one (a rekey by either side,
@@ -473,6 +483,26 @@ impl Initiator {
                 self.finish(Ok(()));
             }
         }
+    }
+
+    /// Drops this attempt because another SC was chosen: a DELETE for
+    /// whatever exists at the SC, sent without waiting (RFC 7296 §1.4.1),
+    /// then [`Event::Closed`] with [`InitiatorError::Abandoned`].
+    pub fn abandon(&mut self, _now: Instant) {
+        match std::mem::replace(&mut self.state, State::Closed) {
+            State::Auth(auth) => {
+                let mut sa = auth.into_sa();
+                self.pending = None;
+                let _ = self.send_delete_unacknowledged(&mut sa);
+            }
+            State::Established(mut sa) | State::Closing(mut sa) => {
+                self.pending = None;
+                let _ = self.send_delete_unacknowledged(&mut sa);
+            }
+            State::SaInit(_) => self.pending = None,
+            State::Closed => return,
+        }
+        self.finish(Err(InitiatorError::Abandoned));
     }
 
     fn finish(&mut self, result: Result<(), InitiatorError>) {

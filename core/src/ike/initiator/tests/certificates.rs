@@ -15,9 +15,9 @@ use super::fake_sc::{EapUser, ScCert, Script};
 use super::{Harness, PSK};
 
 const USER: &str = "alice@eap.example.net";
-const PASSWORD: &str = "pässwörd 1";
+pub(super) const PASSWORD: &str = "pässwörd 1";
 
-fn sc_script(leaf: &Issued) -> Script {
+pub(super) fn sc_script(leaf: &Issued) -> Script {
     let mut script = Script::psk(PSK);
     script.cert = Some(ScCert {
         der: leaf.der().to_vec(),
@@ -30,7 +30,7 @@ fn sc_script(leaf: &Issued) -> Script {
     script
 }
 
-fn eap_config(ca: &Issued, password: &str) -> InitiatorConfig {
+pub(super) fn eap_config(ca: &Issued, password: &str) -> InitiatorConfig {
     let mut config = InitiatorConfig::new(
         Identification::rfc822(USER),
         Identification::fqdn("sc.example.net"),
@@ -44,7 +44,7 @@ fn eap_config(ca: &Issued, password: &str) -> InitiatorConfig {
     config
 }
 
-fn has_eap_or_auth(payloads: &[Payload]) -> bool {
+pub(super) fn has_eap_or_auth(payloads: &[Payload]) -> bool {
     payloads
         .iter()
         .any(|p| matches!(p, Payload::Eap(_) | Payload::Authentication(_)))

@@ -10,6 +10,7 @@
 
 mod certificates;
 mod child_checks;
+mod confirm_sc;
 mod fake_child;
 mod fake_sc;
 mod fragment_size;
