@@ -9,7 +9,7 @@
 //!
 //! Everything here is sans-IO:
 //! - [`policy`]: which sources a profile asks for, in which order;
-//! - dhcp4 and dhcp6: the DHCPINFORM (RFC 2131 §3.4) and
+//! - [`dhcp4`] and [`dhcp6`]: the DHCPINFORM (RFC 2131 §3.4) and
 //!   Information-Request (RFC 8415 §18.2.6, RFC 6334) messages and the
 //!   strict parsing of their replies;
 //! - [`order`]: the candidates in trial order;
@@ -18,7 +18,10 @@
 //!   current network, DNS, DHCP sockets).
 
 pub mod cache;
+pub mod dhcp4;
+pub mod dhcp6;
 pub mod lookups;
+mod names;
 pub mod order;
 pub mod policy;
 
