@@ -33,6 +33,7 @@ compile_error!("softwire-platform supports Linux, macOS and Windows");
 
 pub mod config;
 pub mod device;
+pub mod discovery;
 pub mod dns;
 pub mod hardening;
 pub mod journal;

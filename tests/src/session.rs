@@ -107,3 +107,13 @@ pub fn site_answers(lab: &Lab) -> bool {
     .map(|out| out.status.success())
     .unwrap_or(false)
 }
+
+/// What a rogue SC's charon log says it received from us: every parsed
+/// IKE_AUTH and INFORMATIONAL request's payload list.
+pub fn parsed_requests(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("parsed IKE_AUTH request") || l.contains("parsed INFORMATIONAL request")
+        })
+        .collect()
+}

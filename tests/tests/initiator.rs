@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use softwire_lab::lab::Lab;
+use softwire_lab::session::parsed_requests;
 
 const CONNECT: &str = env!("CARGO_BIN_EXE_lab-connect");
 
@@ -234,15 +235,6 @@ fn eap_to(lab: &Lab, sc_addr: &str) -> (HashMap<String, String>, bool) {
     )
 }
 
-/// What a rogue's charon log says it received from us: every parsed
-/// request's payload list.
-fn parsed_requests(log: &str) -> Vec<&str> {
-    log.lines()
-        .filter(|l| {
-            l.contains("parsed IKE_AUTH request") || l.contains("parsed INFORMATIONAL request")
-        })
-        .collect()
-}
 
 #[test]
 fn rogue_scs_are_refused_before_any_user_secret_leaves() {

@@ -100,6 +100,7 @@ pub async fn run(args: ConnectArgs) -> Result<(), ConnectError> {
         state_dir: args.state_dir.clone(),
         status_interval: Duration::from_secs(1),
         status_sink: None,
+        discovery_cache: std::sync::Arc::default(),
     };
     let summary = softwire_session::run(profile, secret, options, &show, stopped).await?;
     say(&format!(
@@ -128,6 +129,12 @@ fn show(progress: Progress) {
     match progress {
         Progress::ResolvingSc(name) => say(&format!("  looking up SC {name}")),
         Progress::SaInit(sc) => say(&format!("  IKE_SA_INIT with {sc}")),
+        Progress::Discovering(sources) => say(&format!("  finding the SC: {}", sources.join(", "))),
+        Progress::Trying(c) => say(&format!("  IKE_SA_INIT with {} ({})", c.address, c.origin)),
+        Progress::CandidateFailed { candidate, reason } => say(&format!(
+            "  refused {} ({}): {reason}",
+            candidate.address, candidate.origin
+        )),
         Progress::Authenticating => say("  authenticating (IKE_AUTH)"),
         Progress::Configuring => say("  configuring the tunnel (device, addresses, routes, DNS)"),
         Progress::Up(up) if up.reconnects > 0 => say(&format!(
@@ -156,6 +163,9 @@ fn show(progress: Progress) {
                 up.connect_time.as_secs_f64() * 1000.0
             ));
             say(&format!("  SC:         {} ({})", up.sc_identity, up.sc));
+            if let Some(via) = &up.sc_found_via {
+                say(&format!("  found:      {via}"));
+            }
             if let Some(v4) = up.inner_ipv4 {
                 say(&format!("  inner IPv4: {v4}"));
             }

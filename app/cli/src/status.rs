@@ -34,6 +34,9 @@ pub fn lines(s: &Status) -> Vec<String> {
         or_dash(s.sc_identity.clone()),
         or_dash(s.sc.map(|a| a.to_string()))
     ));
+    if let Some(via) = &s.sc_found_via {
+        out.push(format!("  found:      {via}"));
+    }
     if let Some(since) = s.up_since_unix {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -1,6 +1,7 @@
 //! The one connection the service keeps: starts a session for a profile,
 //! turns its progress into events and log lines, and ends it on request.
 
+use softwire_core::discovery::cache::DiscoveryCache;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,6 +24,8 @@ pub struct Manager {
     events: broadcast::Sender<Event>,
     log: Arc<Log>,
     state_dir: PathBuf,
+    /// SCs found by discovery, per network, for the next connect.
+    discovery_cache: Arc<std::sync::Mutex<DiscoveryCache>>,
 }
 
 #[derive(Debug)]
@@ -42,6 +45,7 @@ impl Manager {
             events: broadcast::channel(256).0,
             log,
             state_dir,
+            discovery_cache: Arc::default(),
         });
         // Every status the session publishes (each change, and each
         // second while up) goes out as an event.
@@ -130,6 +134,7 @@ impl Manager {
             state_dir: self.state_dir.clone(),
             status_interval: Duration::from_secs(1),
             status_sink: Some(Arc::clone(&self.status)),
+            discovery_cache: Arc::clone(&self.discovery_cache),
         };
         let me = Arc::clone(&self);
         let progress_name = name.clone();
@@ -175,6 +180,40 @@ impl Manager {
                 Some(format!("looking up SC {name}")),
             ),
             Progress::SaInit(sc) => (Step::SaInit { sc }, Some(format!("IKE_SA_INIT with {sc}"))),
+            Progress::Discovering(sources) => {
+                let phase = format!("finding the SC ({})", sources.join(", "));
+                (Step::Discovering { sources }, Some(phase))
+            }
+            Progress::Trying(candidate) => {
+                let via = candidate.origin.to_string();
+                let phase = format!("IKE_SA_INIT with {} ({via})", candidate.address);
+                self.log.info(format!(
+                    "\"{profile}\" trying SC {} {via}",
+                    candidate.address
+                ));
+                (
+                    Step::Trying {
+                        sc: candidate.address,
+                        via,
+                    },
+                    Some(phase),
+                )
+            }
+            Progress::CandidateFailed { candidate, reason } => {
+                let via = candidate.origin.to_string();
+                self.log.warn(format!(
+                    "\"{profile}\" SC {} ({via}) refused: {reason}",
+                    candidate.address
+                ));
+                (
+                    Step::CandidateFailed {
+                        sc: candidate.address,
+                        via,
+                        reason,
+                    },
+                    None,
+                )
+            }
             Progress::Authenticating => (Step::Authenticating, Some("authenticating".to_owned())),
             Progress::Configuring => (Step::Configuring, Some("configuring the tunnel".to_owned())),
             Progress::Up(up) => {
@@ -260,9 +299,9 @@ fn reason(e: &SessionError) -> DownReason {
         SessionError::Ike(InitiatorError::AuthenticationFailed | InitiatorError::Eap(_)) => {
             DownReason::Authentication
         }
-        SessionError::Ike(InitiatorError::Timeout { .. }) | SessionError::Resolve(_) => {
-            DownReason::Unreachable
-        }
+        SessionError::Ike(InitiatorError::Timeout { .. })
+        | SessionError::Resolve(_)
+        | SessionError::Discovery(_) => DownReason::Unreachable,
         SessionError::Ike(InitiatorError::ScIdentityMismatch { .. })
         | SessionError::Ike(InitiatorError::ScCertificate(_)) => DownReason::ScIdentity,
         SessionError::MissingSecret(_) => DownReason::SecretNeeded,
@@ -286,6 +325,11 @@ fn hint(profile: &str, e: &SessionError) -> Option<String> {
         SessionError::MissingSecret(_) => {
             Some(format!("store it: softwire password set \"{profile}\""))
         }
+        SessionError::Discovery(_) => Some(
+            "this network did not point to an SC that proved the profile's identity: \
+             name the SC in the profile (sc.address), or ask the network's administrator"
+                .to_owned(),
+        ),
         _ => None,
     }
 }

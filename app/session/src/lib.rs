@@ -7,17 +7,20 @@
 
 pub mod config;
 mod datapath;
+pub mod discovery;
 mod ike_io;
 pub mod reconnect;
 mod resolve;
 pub mod roaming;
 mod run;
 mod status;
+mod trial;
 mod tunnel;
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
+use softwire_core::discovery::Candidate;
 use softwire_core::ike::initiator::InitiatorError;
 use softwire_core::profile::AuthMethodSetting;
 
@@ -38,6 +41,17 @@ pub enum Progress {
     ResolvingSc(String),
     /// IKE_SA_INIT sent to this address.
     SaInit(SocketAddr),
+    /// Asking the network where the SC is, from these sources.
+    Discovering(Vec<String>),
+    /// IKE_SA_INIT sent to this discovered candidate.
+    Trying(Candidate),
+    /// This candidate failed or did not prove itself; the next is tried.
+    CandidateFailed {
+        /// The candidate.
+        candidate: Candidate,
+        /// Why, for the user.
+        reason: String,
+    },
     /// IKE_AUTH under way.
     Authenticating,
     /// Authenticated; setting up the tunnel device, routes and DNS.
@@ -98,6 +112,9 @@ pub struct UpInfo {
     /// The SC agreed to MOBIKE: the tunnel follows address changes
     /// without a new negotiation.
     pub mobike: bool,
+    /// How discovery found the SC, such as "via DHCP option 224 on
+    /// wlan0"; `None` when the profile names it.
+    pub sc_found_via: Option<String>,
 }
 
 /// Why a session failed.
@@ -115,6 +132,9 @@ pub enum SessionError {
     /// The SC's name did not resolve.
     #[error("could not find the SC: {0}")]
     Resolve(String),
+    /// Discovery found no SC that proved itself; says what was tried.
+    #[error("{0}")]
+    Discovery(String),
     /// Socket trouble.
     #[error("network error: {0}")]
     Io(#[from] std::io::Error),

@@ -50,7 +50,10 @@ pub fn is_recoverable(error: &SessionError) -> bool {
                     ..
                 }
         ),
-        SessionError::Io(_) | SessionError::Resolve(_) | SessionError::NetworkChanged(_) => true,
+        SessionError::Io(_)
+        | SessionError::Resolve(_)
+        | SessionError::Discovery(_)
+        | SessionError::NetworkChanged(_) => true,
         _ => false,
     }
 }

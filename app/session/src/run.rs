@@ -3,21 +3,26 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use softwire_core::crypto::SecretBytes;
+use softwire_core::discovery::cache::DiscoveryCache;
+use softwire_core::discovery::{LocalNetwork, NetworkView, Policy};
 use softwire_core::esp::{EspCounters, EspInbound, EspOutbound};
 use softwire_core::ike::initiator::Established;
 use softwire_core::ike::proposals::suite_name;
 use softwire_core::pki::UnixTime;
 use softwire_core::profile::Profile;
+use softwire_platform::discovery::{SystemDhcpPorts, SystemDns, SystemNetwork};
 use tokio::sync::watch;
 
 use crate::datapath::{self, Counters, Ended};
+use crate::discovery::{self, Lookups};
 use crate::ike_io::IkeIo;
 use crate::roaming::Roamer;
 use crate::status::{status_down, status_reconnecting, status_up, StatusSink};
+use crate::trial::{self, TrialError};
 use crate::{config, reconnect, resolve_sc, tunnel, Progress, ProgressFn, SessionError, UpInfo};
 
 /// How a session runs.
@@ -29,6 +34,9 @@ pub struct SessionOptions {
     pub status_interval: Duration,
     /// Also told every status (the service's `status` events).
     pub status_sink: Option<StatusSink>,
+    /// The SCs discovery found, per network (shared by the sessions of
+    /// one service).
+    pub discovery_cache: Arc<Mutex<DiscoveryCache>>,
 }
 
 /// What a finished session reports.
@@ -54,19 +62,44 @@ pub async fn run(
         .map_err(|e| SessionError::Platform(format!("{}: {e}", options.state_dir.display())))?;
     // A run that crashed left its changes recorded: undo them first.
     tunnel::recover(&options.state_dir).await;
-    if profile.sc_ip().is_none() {
-        progress(Progress::ResolvingSc(profile.sc.address.clone()));
-    }
-    let sc = resolve_sc(&profile.sc.address, profile.sc.port).await?;
+    let (sc, found_via, ike, established) = match profile.discovery_policy() {
+        Some(policy) => {
+            let up = find_sc(
+                &profile,
+                secret.as_ref(),
+                &policy,
+                &options.discovery_cache,
+                progress,
+                &mut shutdown,
+            )
+            .await?;
+            (
+                up.candidate.address,
+                Some(up.candidate.origin.to_string()),
+                up.ike,
+                up.established,
+            )
+        }
+        None => {
+            if profile.sc_ip().is_none() {
+                progress(Progress::ResolvingSc(profile.sc.address.clone()));
+            }
+            let sc = resolve_sc(&profile.sc.address, profile.sc.port).await?;
+            progress(Progress::SaInit(sc));
+            let config = attempt_config(&profile, secret.as_ref())?;
+            let mut ike = IkeIo::start(config, sc).await?;
+            let established = ike.establish(progress, &mut shutdown).await?;
+            (sc, None, ike, established)
+        }
+    };
     let session = Session {
         profile: &profile,
         secret: secret.as_ref(),
         sc,
+        found_via,
         options: &options,
         progress,
     };
-    progress(Progress::SaInit(sc));
-    let (ike, established) = session.negotiate(progress, &mut shutdown).await?;
     progress(Progress::Configuring);
     let result = session.carry(ike, *established, &mut shutdown).await;
     options.publish(status_down(&profile, result.as_ref().err()));
@@ -78,8 +111,95 @@ struct Session<'a> {
     profile: &'a Profile,
     secret: Option<&'a SecretBytes>,
     sc: SocketAddr,
+    /// How discovery found the SC, when it did.
+    found_via: Option<String>,
     options: &'a SessionOptions,
     progress: &'a ProgressFn,
+}
+
+/// The initiator's configuration for one attempt, with a fresh wall clock
+/// for certificate checks.
+fn attempt_config(
+    profile: &Profile,
+    secret: Option<&SecretBytes>,
+) -> Result<softwire_core::ike::initiator::InitiatorConfig, SessionError> {
+    let mut config = config::initiator_config(profile, secret.cloned(), UnixTime::now())?;
+    // User-space ESP travels in UDP (RFC 3948) whether or not there is a NAT.
+    config.force_udp_encapsulation = true;
+    Ok(config)
+}
+
+/// Discovery: the SC found on this network before, else every source of
+/// the policy; then the candidates raced until one proves itself.
+async fn find_sc(
+    profile: &Profile,
+    secret: Option<&SecretBytes>,
+    policy: &Policy,
+    cache: &Mutex<DiscoveryCache>,
+    progress: &ProgressFn,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<trial::Winner, SessionError> {
+    let lookups = Lookups {
+        network: SystemNetwork::new(None),
+        dns: SystemDns::new(),
+        dhcp: SystemDhcpPorts::new(),
+    };
+    let network = lookups.network.current().await;
+    let key = network.as_ref().ok().map(LocalNetwork::key);
+    let config = || attempt_config(profile, secret);
+    let cached = key.as_ref().and_then(|key| {
+        let mut cache = cache.lock().ok()?;
+        cache.on_network(key);
+        cache.get(policy, key, Instant::now()).cloned()
+    });
+    if let (Some(candidate), Some(key)) = (cached, key.as_ref()) {
+        match trial::race(
+            std::slice::from_ref(&candidate),
+            &config,
+            progress,
+            shutdown,
+        )
+        .await
+        {
+            Ok(winner) => return Ok(winner),
+            Err(TrialError::Cancelled) => return Err(SessionError::Cancelled),
+            Err(TrialError::Winner(e)) => return Err(e),
+            Err(TrialError::AllFailed(_)) => {
+                if let Ok(mut cache) = cache.lock() {
+                    cache.forget(policy, key);
+                }
+            }
+        }
+    }
+    progress(Progress::Discovering(
+        policy.sources.iter().map(|s| s.to_string()).collect(),
+    ));
+    let found = discovery::discover_on(policy, network, &lookups).await;
+    let report = discovery::Report(&found.report).to_string();
+    if found.candidates.is_empty() {
+        return Err(SessionError::Discovery(format!("found no SC: {report}")));
+    }
+    match trial::race(&found.candidates, &config, progress, shutdown).await {
+        Ok(winner) => {
+            if let (Some(key), Ok(mut cache)) = (key, cache.lock()) {
+                cache.put(policy, &key, winner.candidate.clone(), Instant::now());
+            }
+            Ok(winner)
+        }
+        Err(TrialError::Cancelled) => Err(SessionError::Cancelled),
+        Err(TrialError::Winner(e)) => Err(e),
+        Err(TrialError::AllFailed(failures)) => {
+            let tried: Vec<String> = failures
+                .iter()
+                .map(|(c, e)| format!("{} ({}): {e}", c.address, c.origin))
+                .collect();
+            Err(SessionError::Discovery(format!(
+                "no SC proved itself as {}. Tried {}. Sources: {report}",
+                profile.sc_identity(),
+                tried.join("; ")
+            )))
+        }
+    }
 }
 
 impl Session<'_> {
@@ -90,10 +210,7 @@ impl Session<'_> {
         progress: &ProgressFn,
         shutdown: &mut watch::Receiver<bool>,
     ) -> Result<(IkeIo, Box<Established>), SessionError> {
-        let mut config =
-            config::initiator_config(self.profile, self.secret.cloned(), UnixTime::now())?;
-        // User-space ESP travels in UDP (RFC 3948) whether or not there is a NAT.
-        config.force_udp_encapsulation = true;
+        let config = attempt_config(self.profile, self.secret)?;
         let mut ike = IkeIo::start(config, self.sc).await?;
         let established = ike.establish(progress, shutdown).await?;
         Ok((ike, established))
@@ -128,7 +245,8 @@ impl Session<'_> {
                 Ok(pair) => pair,
                 Err(e) => break Err(e),
             };
-            let up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
+            let mut up = up_info(&established, self.sc, ike.started.elapsed(), reconnects);
+            up.sc_found_via = self.found_via.clone();
             // At once, not at the next tick (and before anyone is told it
             // is up): "reconnecting" must not linger.
             self.options.publish(status_up(
@@ -279,6 +397,7 @@ fn up_info(
         connect_time,
         reconnects,
         mobike: established.mobike,
+        sc_found_via: None,
     }
 }
 

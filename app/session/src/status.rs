@@ -54,6 +54,7 @@ pub(crate) fn status_up(
         profile: Some(profile.to_owned()),
         sc: Some(up.sc),
         sc_identity: Some(up.sc_identity.clone()),
+        sc_found_via: up.sc_found_via.clone(),
         inner_ipv4: up.inner_ipv4,
         inner_ipv6: up.inner_ipv6,
         dns: up.dns.clone(),
