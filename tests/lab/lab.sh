@@ -27,6 +27,9 @@
 #        lab.sh nat-readdress ADDR        (the NAT's public address becomes ADDR in
 #                                          198.51.100.0/24; its old mappings are dropped)
 #        lab.sh sc-restart                (kill -9 the SC's charon, start it again)
+#        lab.sh discovery dns | dhcp [CODE] | aftr | rogue | silent | off | env
+#                                         (the hotspot's DNS/DHCP hand out the SC:
+#                                          see README "Discovery scenarios")
 #        lab.sh dir                       (prints LAB_DIR)
 #        lab.sh down-prefix PREFIX        (removes every lab whose id starts with PREFIX)
 # env:   LAB_ID (default sw0), LAB_DIR (default /tmp/softwire-lab-$LAB_ID),
@@ -76,6 +79,8 @@ LAB_CONF="$LAB_ROOT/conf"
 . "$LAB_ROOT/lib/snapshot.sh"
 # shellcheck source=lib/roam.sh
 . "$LAB_ROOT/lib/roam.sh"
+# shellcheck source=lib/discovery.sh
+. "$LAB_ROOT/lib/discovery.sh"
 
 LAB_MARKER="$LAB_DIR/.softwire-lab"
 
@@ -468,6 +473,7 @@ main() {
         capture-stop) require_root && capture_stop "$@" ;;
         sw-client) require_root && cmd_sw_client "$@" ;;
         rogues) require_root && cmd_rogues "$@" ;;
+        discovery) require_root && cmd_discovery "$@" ;;
         site-services) require_root && cmd_site_services "$@" ;;
         snapshot) require_root && snapshot "$@" ;;
         sc-cookies) require_root && cmd_sc_cookies "$@" ;;
