@@ -235,7 +235,6 @@ fn eap_to(lab: &Lab, sc_addr: &str) -> (HashMap<String, String>, bool) {
     )
 }
 
-
 #[test]
 fn rogue_scs_are_refused_before_any_user_secret_leaves() {
     let lab = Lab::up().unwrap();
