@@ -27,7 +27,8 @@
 #        lab.sh nat-readdress ADDR        (the NAT's public address becomes ADDR in
 #                                          198.51.100.0/24; its old mappings are dropped)
 #        lab.sh sc-restart                (kill -9 the SC's charon, start it again)
-#        lab.sh discovery dns | dhcp [CODE] | aftr | rogue | silent | off | env
+#        lab.sh discovery dns | dhcp [CODE] | aftr | rogue | junk dns|dhcp4 MODE
+#                         | silent | off | env
 #                                         (the hotspot's DNS/DHCP hand out the SC:
 #                                          see README "Discovery scenarios")
 #        lab.sh dir                       (prints LAB_DIR)

@@ -3,7 +3,8 @@
 //! search domain DNS hands out, through a DHCP option with DNS off, and
 //! through the DHCPv6 AFTR-Name on an IPv6 hotspot; a rogue SC found first
 //! is refused before any secret reaches it; sources that answer garbage
-//! or nothing give up in bounded time and the error says what was tried.
+//! (from the lab-junk tool) or nothing are given up on in bounded time,
+//! the next source is used, and the error says what was tried.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -23,11 +24,18 @@ fn lab(env: &[(&str, &str)]) -> Lab {
     Lab::up_with(env).unwrap()
 }
 
+/// The junk server the `junk` scenarios start.
+const JUNK: &str = env!("CARGO_BIN_EXE_lab-junk");
+
 /// `lab.sh discovery ARGS...`, then its `env`.
 fn discovery(lab: &Lab, args: &[&str]) -> HashMap<String, String> {
     let mut all = vec!["discovery"];
     all.extend_from_slice(args);
-    let out = lab.command(&all).output().unwrap();
+    let out = lab
+        .command(&all)
+        .env("LAB_JUNK_BIN", JUNK)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "discovery {args:?}: {}",
@@ -194,5 +202,68 @@ fn silent_sources_end_in_bounded_time_and_the_error_says_what_was_tried() {
         "DHCPv6 AFTR-Name on eth0: eth0 has no IPv6 link-local address",
     ] {
         assert!(output.contains(named), "{named:?} missing:\n{output}");
+    }
+}
+
+#[test]
+fn garbage_from_the_dhcp_server_is_given_up_on_and_dns_still_finds_the_sc() {
+    let lab = lab(&[]);
+    for mode in [
+        "random",
+        "truncated",
+        "wrong-id",
+        "bad-option",
+        "bad-magic",
+        "nak",
+        "flood",
+    ] {
+        discovery(&lab, &["junk", "dhcp4", mode]);
+        // DHCP alone: refused answers, counted, the last reason given.
+        let (output, took) =
+            fails_in_bounded_time(&lab, "[sc.discovery]\nsources = [\"dhcpv4\"]\n");
+        assert!(took < Duration::from_secs(8), "{mode}: {took:?}\n{output}");
+        assert!(
+            output.contains("DHCP option 224 on eth0: no usable answer in 3 s: ")
+                && output.contains(" refused (last: "),
+            "{mode}:\n{output}"
+        );
+        assert!(
+            !output.contains("198.51.100.99"),
+            "{mode}: believed junk\n{output}"
+        );
+    }
+    // With every source, DNS finds the SC despite DHCP's garbage.
+    let mut client = connects_via(&lab, "", "via DNS softwire.hotspot.example.net (A)");
+    assert!(!client.output.iter().any(|l| l.contains("198.51.100.99")));
+    client.signal("INT");
+    assert!(client.wait_exit(Duration::from_secs(10)).unwrap().success());
+}
+
+#[test]
+fn garbage_from_the_dns_server_is_given_up_on_and_dhcp_still_finds_the_sc() {
+    let lab = lab(&[]);
+    for mode in [
+        "random",
+        "truncated",
+        "wrong-id",
+        "bad-rdata",
+        "pointer-loop",
+        "flood",
+    ] {
+        let env = discovery(&lab, &["junk", "dns", mode]);
+        let via = format!(
+            "via DHCP option {} on {}",
+            env["LAB_DISC_OPTION"], env["LAB_DISC_IFACE"]
+        );
+        let started = Instant::now();
+        let mut client = connects_via(&lab, "", &via);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{mode}: {:?}",
+            started.elapsed()
+        );
+        assert!(!client.output.iter().any(|l| l.contains("198.51.100.99")));
+        client.signal("INT");
+        assert!(client.wait_exit(Duration::from_secs(10)).unwrap().success());
     }
 }

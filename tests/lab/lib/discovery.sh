@@ -47,7 +47,17 @@ disc_require_ipv4() {
 }
 
 disc_no_drops() {
+    stop_proc junk
     nsx "$NS_NAT" nft delete table inet "$DISC_NFT_TABLE" 2>/dev/null || true
+}
+
+# The junk server (tests/src/bin/lab-junk.rs) in the NAT: KIND ADDR MODE.
+disc_junk() {
+    local bin="${LAB_JUNK_BIN:-$LAB_ROOT/../../target/debug/lab-junk}"
+    [[ -x "$bin" ]] || die "no lab-junk at $bin (cargo build -p softwire-lab, or set LAB_JUNK_BIN)"
+    bin="$(readlink -f "$bin")"
+    spawn junk "$NS_NAT" "$LAB_DIR/junk.log" "$bin" "$@"
+    expect_exe junk "$bin" || die "lab-junk did not start: $(tail -3 "$LAB_DIR/junk.log")"
 }
 
 cmd_discovery() {
@@ -115,6 +125,31 @@ table inet $DISC_NFT_TABLE {
 }
 NFT
             ;;
+        junk)
+            # One source answers garbage (MODE, see lab-junk); the other
+            # still hands out the SC, so the client can go on to it.
+            disc_require_ipv4 junk
+            local kind="${1:-}" mode="${2:-}"
+            [[ -n "$mode" ]] || die "usage: discovery junk dns|dhcp4 MODE"
+            disc_no_drops
+            case "$kind" in
+                dns)
+                    disc_dnsmasq "${dhcp4[@]}" --port=0 \
+                        --dhcp-option="option:domain-search,$DISC_DOMAIN" \
+                        --dhcp-option="option:dns-server,$NAT_IN_ADDR4" \
+                        --dhcp-option="$DISC_OPTION,$OUT_SC_ADDR"
+                    disc_junk dns "$NAT_IN_ADDR4:53" "$mode"
+                    ;;
+                dhcp4)
+                    disc_dnsmasq --listen-address="$OUT_NAT_IN_ADDR" \
+                        --host-record="$DISC_LABEL.$DISC_DOMAIN,$OUT_SC_ADDR"
+                    net_write_resolv "$NS_HOT" "$OUT_NAT_IN_ADDR"
+                    echo "search $DISC_DOMAIN" >>"/etc/netns/$NS_HOT/resolv.conf"
+                    disc_junk dhcp4 0.0.0.0 "$mode"
+                    ;;
+                *) die "discovery junk: KIND is dns or dhcp4" ;;
+            esac
+            ;;
         off)
             disc_no_drops
             net_write_resolv "$NS_HOT" "$OUT_NAT_IN_ADDR"
@@ -133,6 +168,6 @@ LAB_DISC_ROGUE_ADDR=$OUT_ROGUE_ID_ADDR
 LAB_DISC_DNS=$OUT_NAT_IN_ADDR
 ENV
             ;;
-        *) die "usage: discovery dns | dhcp [CODE] | aftr | rogue | silent | off | env" ;;
+        *) die "usage: discovery dns | dhcp [CODE] | aftr | rogue | junk dns|dhcp4 MODE | silent | off | env" ;;
     esac
 }
