@@ -34,6 +34,9 @@ if cargo fuzz --version >/dev/null 2>&1; then
     # toolchain accept them.
     (cd core && RUSTC_BOOTSTRAP=1 cargo fuzz run ike_message -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 | tail -n 4)
+    echo "== fuzzing the DHCP reply parsers for $((seconds / 3))s"
+    (cd core && RUSTC_BOOTSTRAP=1 cargo fuzz run dhcp_replies -- \
+        -max_total_time="$((seconds / 3))" -rss_limit_mb=2048 2>&1 | tail -n 2)
 else
     echo "== cargo-fuzz not installed: skipping the fuzz run (see README)"
 fi
