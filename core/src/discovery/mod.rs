@@ -108,5 +108,32 @@ pub fn random_xid() -> [u8; 4] {
     xid
 }
 
+/// Feeds `check` every truncation of `good` and 5000 copies with a few
+/// octets at `from..from + span` changed at random: parsers must answer
+/// or refuse each, never panic.
+#[cfg(test)]
+pub(crate) fn for_each_mangling(good: &[u8], from: usize, span: u64, mut check: impl FnMut(&[u8])) {
+    for n in 0..good.len() {
+        check(good.get(..n).unwrap_or_default());
+    }
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..5000 {
+        let mut m = good.to_vec();
+        for _ in 0..(next() % 6 + 1) {
+            let at = usize::try_from(next() % span).unwrap_or(0) + from;
+            if let Some(b) = m.get_mut(at) {
+                *b = next().to_le_bytes()[0];
+            }
+        }
+        check(&m);
+    }
+}
+
 #[cfg(test)]
 mod tests;
