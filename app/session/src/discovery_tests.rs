@@ -17,6 +17,7 @@ use super::*;
 #[derive(Default)]
 struct FakeDns {
     a: HashMap<String, Vec<IpAddr>>,
+    srv: HashMap<String, Vec<SrvRecord>>,
     slow: bool,
     asked: std::sync::Mutex<Vec<(String, Vec<IpAddr>)>>,
 }
@@ -50,8 +51,8 @@ impl DnsLookup for FakeDns {
         }
     }
 
-    async fn lookup_srv(&self, _: &[IpAddr], _: &str) -> Result<Vec<SrvRecord>, LookupError> {
-        Err(LookupError::NoRecord)
+    async fn lookup_srv(&self, _: &[IpAddr], name: &str) -> Result<Vec<SrvRecord>, LookupError> {
+        self.srv.get(name).cloned().ok_or(LookupError::NoRecord)
     }
 }
 
@@ -281,4 +282,57 @@ async fn a_host_without_ipv6_skips_dhcpv6_at_once() {
         "wlan0 has no IPv6 link-local address"
     );
     assert_eq!(found.report[1].outcome, "wlan0 has no IPv4 address");
+}
+
+#[tokio::test(start_paused = true)]
+async fn srv_targets_are_tried_by_priority_with_their_port() {
+    let mut dns = FakeDns::default();
+    let record = |priority, port, target: &str| SrvRecord {
+        priority,
+        weight: 10,
+        port,
+        target: target.to_owned(),
+    };
+    dns.srv.insert(
+        "_isakmp._udp.hotspot.example.net".into(),
+        vec![
+            record(20, 500, "backup.example.net"),
+            record(10, 4500, "sc.example.net"),
+            record(5, 500, "gone.example.net"),
+        ],
+    );
+    dns.a.insert(
+        "sc.example.net".into(),
+        vec!["198.51.100.1".parse().unwrap()],
+    );
+    dns.a.insert(
+        "backup.example.net".into(),
+        vec!["2001:db8::2".parse().unwrap()],
+    );
+    let lookups = Lookups {
+        network: (),
+        dns,
+        dhcp: FakeDhcp::default(),
+    };
+    let sources = vec![Source::Srv {
+        service: "_isakmp._udp".into(),
+    }];
+    let found = discover_on(&policy(sources), Ok(hotspot()), &lookups).await;
+    let tried: Vec<String> = found
+        .candidates
+        .iter()
+        .map(|c| format!("{} {}", c.address, c.origin))
+        .collect();
+    // Within one source IPv6 comes first (RFC 8305); each keeps its SRV port.
+    assert_eq!(
+        tried,
+        [
+            "[2001:db8::2]:500 via DNS SRV _isakmp._udp.hotspot.example.net -> backup.example.net",
+            "198.51.100.1:4500 via DNS SRV _isakmp._udp.hotspot.example.net -> sc.example.net",
+        ]
+    );
+    assert_eq!(
+        found.report[0].outcome,
+        "[2001:db8::2]:500, 198.51.100.1:4500"
+    );
 }
