@@ -331,8 +331,9 @@ async fn srv_targets_are_tried_by_priority_with_their_port() {
             "198.51.100.1:4500 via DNS SRV _isakmp._udp.hotspot.example.net -> sc.example.net",
         ]
     );
+    // The report keeps the SRV priority order.
     assert_eq!(
         found.report[0].outcome,
-        "[2001:db8::2]:500, 198.51.100.1:4500"
+        "198.51.100.1:4500, [2001:db8::2]:500"
     );
 }
