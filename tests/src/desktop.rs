@@ -69,7 +69,11 @@ impl DesktopApp {
             .map_err(|e| format!("starting the session: {e}"))?;
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // tauri-driver listens at once, but forwards to WebKitWebDriver,
+        // which it starts beside itself: a session asked for before that
+        // one listens fails with "connection refused".
+        let listening = |p: u16| std::net::TcpStream::connect(("127.0.0.1", p)).is_ok();
+        while !(listening(port) && listening(native_port)) {
             if !session.is_running() || Instant::now() > deadline {
                 return Err(format!(
                     "tauri-driver did not start: {}",
